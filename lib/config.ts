@@ -108,12 +108,13 @@ export const variables = {
   DATABASE_POOL_SIZE: { description: 'PostgreSQL connections per process', default: '10', parse: integer(1, 200) },
   REDIS_URL: { description: 'Redis URL (update de-duplication, rate limits, bans, sessions)', default: 'redis://127.0.0.1:6379', parse: url('redis:', 'rediss:'), secret: true },
   NATS_URL: { description: 'NATS server URL with JetStream (transporter and durable channels)', default: 'nats://127.0.0.1:4222', parse: url('nats:', 'tls:'), secret: true },
-  CHANNEL_PREFIX: { description: 'Prefix of JetStream stream and consumer names (lets several installations share one NATS)', default: 'sigmatrade', parse: (raw: string) => { if (!/^[a-z0-9_-]+$/i.test(raw)) throw new Error('must be letters, digits, _ or -'); return raw; } },
+  NAMESPACE: { description: 'Moleculer namespace and prefix of JetStream streams (lets several installations share one NATS)', default: 'sigmatrade', parse: (raw: string) => { if (!/^[a-z0-9_-]+$/i.test(raw)) throw new Error('must be letters, digits, _ or -'); return raw; } },
 
   TELEGRAM_BOT_TOKEN: { description: 'Bot token from @BotFather', parse: botToken, secret: true },
   TELEGRAM_API_ROOT: { description: 'Bot API base URL', default: 'https://api.telegram.org', parse: url('http:', 'https:') },
   TELEGRAM_WEBHOOK_DOMAIN: { description: 'Public HTTPS base URL of the HTTP gateway; webhook mode when set, long polling otherwise', default: '', parse: optional(url('https:', 'http:')) },
   TELEGRAM_WEBHOOK_SECRET: { description: 'Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (required in webhook mode)', default: '', parse: webhookSecret, secret: true },
+  METRICS_PORT: { description: 'Port of the Prometheus /metrics endpoint of this node (0 turns it off)', default: '3030', parse: integer(0, 65535) },
   HTTP_PORT: { description: 'Port of the HTTP gateway (webhook, health)', default: '3000', parse: integer(0, 65535) },
   HTTP_HOST: { description: 'Address the HTTP gateway binds to', default: '0.0.0.0', parse: text },
 

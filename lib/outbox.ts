@@ -1,0 +1,111 @@
+// Transactional outbox: a message is inserted in the same transaction as the state change it announces, then a
+// relay publishes it to JetStream and deletes it. A crash between the two re-publishes (consumers are idempotent);
+// JetStream's msgID de-duplication absorbs most of those repeats.
+import type pg from 'pg';
+import type { Logger } from './logger';
+
+export type OutboxTable = 'ledger_outbox' | 'chain_outbox';
+
+export interface OutboxMessage {
+  channel: string;
+  payload: object;
+}
+
+export async function enqueue(client: pg.PoolClient, table: OutboxTable, messages: OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const values = messages.map((_, i) => `($${i * 2 + 1}, $${i * 2 + 2}::jsonb)`).join(', ');
+  const params = messages.flatMap((m) => [m.channel, JSON.stringify(m.payload)]);
+  await client.query(`INSERT INTO "${table}" (channel, payload) VALUES ${values}`, params);
+}
+
+export interface OutboxRelayOptions {
+  pool: pg.Pool;
+  table: OutboxTable;
+  /** Must resolve only once the broker has stored the message (JetStream publish ack). */
+  publish(channel: string, payload: object, msgID: string): Promise<void>;
+  log: Logger;
+  batchSize?: number;
+  idleIntervalMs?: number;
+}
+
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Called after a commit that enqueued messages, so they leave now rather than at the next tick. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(delay: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.loop().finally(() => {
+        this.running = undefined;
+      });
+    }, delay);
+  }
+
+  private async loop(): Promise<void> {
+    let failed = false;
+    try {
+      do {
+        this.again = false;
+        while (!this.stopped && (await this.drainOnce()) === (this.options.batchSize ?? 200));
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      failed = true;
+      this.options.log.warn({ err: error, table: this.options.table }, 'outbox relay failed; will retry');
+    }
+    if (!this.stopped) this.schedule(failed ? 1000 : (this.options.idleIntervalMs ?? 500));
+  }
+
+  /** Publishes one batch in order; returns how many were sent. */
+  async drainOnce(): Promise<number> {
+    const { pool, table, publish } = this.options;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ id: string; channel: string; payload: object }>(
+        `SELECT id, channel, payload FROM "${table}" ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.options.batchSize ?? 200],
+      );
+      const sent: string[] = [];
+      try {
+        for (const row of rows) {
+          await publish(row.channel, row.payload, `${table}:${row.id}`);
+          sent.push(row.id);
+        }
+      } finally {
+        if (sent.length > 0) await client.query(`DELETE FROM "${table}" WHERE id = ANY($1::bigint[])`, [sent]);
+        await client.query('COMMIT');
+      }
+      return sent.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

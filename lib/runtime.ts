@@ -1,0 +1,57 @@
+// What a node needs to run services: validated config, its database handles, Redis, a logger, and the broker.
+import { ServiceBroker, type BrokerOptions, type ServiceSchema } from 'moleculer';
+import { createBrokerOptions } from '../moleculer.config';
+import type { ChannelAdapter } from './channels';
+import type { Config } from './config';
+import { createDatabase, type Database } from './db';
+import { rootLogger, type Logger } from './logger';
+import { createRedis, type Redis } from './redis';
+
+export interface Runtime {
+  config: Config;
+  db: Database;
+  redis: Redis;
+  log: Logger;
+}
+
+export type ServiceFactory = (runtime: Runtime) => ServiceSchema;
+
+export interface RuntimeOverrides {
+  db?: Database;
+  redis?: Redis;
+  broker?: Partial<BrokerOptions>;
+}
+
+export interface Node {
+  broker: ServiceBroker;
+  runtime: Runtime;
+  stop(): Promise<void>;
+}
+
+/** Starts one broker with the given service factories; closes what it opened on stop. */
+export async function startNode(config: Config, factories: ServiceFactory[], overrides: RuntimeOverrides = {}): Promise<Node> {
+  const db = overrides.db ?? createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const redis = overrides.redis ?? createRedis(config.REDIS_URL);
+  const runtime: Runtime = { config, db, redis, log: rootLogger() };
+  const broker = new ServiceBroker(createBrokerOptions(config, overrides.broker));
+  for (const factory of factories) broker.createService(factory(runtime));
+  await broker.start();
+  return {
+    broker,
+    runtime,
+    async stop() {
+      await broker.stop();
+      if (!overrides.db) await db.close();
+      if (!overrides.redis) redis.disconnect();
+    },
+  };
+}
+
+/** broker.sendToChannel, typed; resolves once JetStream has stored the message. */
+export function channelAdapter(broker: ServiceBroker): ChannelAdapter {
+  return (broker as unknown as { channelAdapter: ChannelAdapter }).channelAdapter;
+}
+
+export async function sendToChannel(broker: ServiceBroker, channel: string, payload: object, msgID?: string): Promise<void> {
+  await (broker as unknown as { sendToChannel(c: string, p: object, o?: object): Promise<void> }).sendToChannel(channel, payload, msgID ? { msgID } : {});
+}

@@ -1,0 +1,34 @@
+// Broker options shared by every node: NATS transporter, durable channels on JetStream, pino logs, Prometheus.
+import type { BrokerOptions } from 'moleculer';
+import { channelsMiddleware } from './lib/channels';
+import type { Config } from './lib/config';
+import { rootLogger } from './lib/logger';
+
+export function createBrokerOptions(config: Config, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
+  return {
+    nodeID: config.NODE_ID || undefined,
+    namespace: config.NAMESPACE,
+    transporter: { type: 'NATS', options: { url: config.NATS_URL, maxReconnectAttempts: -1 } },
+    serializer: 'JSON',
+    logger: {
+      type: 'Pino',
+      options: {
+        level: config.LOG_LEVEL === 'silent' ? false : config.LOG_LEVEL,
+        createLogger: (level: string, bindings: { svc?: string; mod?: string; nodeID?: string }) =>
+          rootLogger().child({ service: bindings.svc ?? bindings.mod, node: bindings.nodeID }, { level }),
+      },
+    },
+    requestTimeout: 10_000,
+    // Retries are opted into per call, for idempotent actions only.
+    retryPolicy: { enabled: false },
+    circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
+    bulkhead: { enabled: true, concurrency: 50, maxQueueSize: 1000 },
+    // Graceful shutdown: finish in-flight requests within Kubernetes' grace period.
+    tracking: { enabled: true, shutdownTimeout: 20_000 },
+    metrics: config.METRICS_PORT
+      ? { enabled: true, reporter: { type: 'Prometheus', options: { port: config.METRICS_PORT, path: '/metrics' } } }
+      : { enabled: false },
+    middlewares: [channelsMiddleware(config)],
+    ...overrides,
+  };
+}

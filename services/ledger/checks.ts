@@ -1,0 +1,55 @@
+// The ledger's invariants (docs/ARCHITECTURE.md, Money), checked against the database as it is.
+import type pg from 'pg';
+
+export interface LedgerCheck {
+  ok: boolean;
+  problems: string[];
+  totals: { deposits: string; depositsClearing: string; commissions: string; referralExpense: string; userBalances: string };
+}
+
+export async function checkLedger(pool: pg.Pool): Promise<LedgerCheck> {
+  const problems: string[] = [];
+  const unbalanced = await pool.query<{ id: string; total: string; legs: string }>(
+    `SELECT t.id, COALESCE(SUM(e.amount), 0) AS total, COUNT(e.id) AS legs
+     FROM journal_transfers t LEFT JOIN journal_entries e ON e.transfer_id = t.id
+     GROUP BY t.id HAVING COALESCE(SUM(e.amount), 0) <> 0 OR COUNT(e.id) < 2 LIMIT 20`,
+  );
+  for (const row of unbalanced.rows) problems.push(`transfer ${row.id} is unbalanced: sum ${row.total} over ${row.legs} entries`);
+
+  const drifted = await pool.query<{ id: string; balance: string; entries: string }>(
+    `SELECT a.id, a.balance, COALESCE(e.total, 0) AS entries
+     FROM accounts a LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM journal_entries GROUP BY account_id) e ON e.account_id = a.id
+     WHERE a.user_id IS NOT NULL AND a.balance <> COALESCE(e.total, 0) LIMIT 20`,
+  );
+  for (const row of drifted.rows) problems.push(`account ${row.id} balance ${row.balance} differs from its entries ${row.entries}`);
+
+  const negative = await pool.query<{ id: string; balance: string }>(
+    'SELECT id, balance FROM accounts WHERE user_id IS NOT NULL AND balance < 0 LIMIT 20',
+  );
+  for (const row of negative.rows) problems.push(`account ${row.id} is below zero: ${row.balance}`);
+
+  const { rows } = await pool.query<LedgerCheck['totals']>(
+    `SELECT
+       (SELECT COALESCE(SUM(amount), 0) FROM deposits)::text AS deposits,
+       (SELECT COALESCE(-SUM(e.amount), 0) FROM journal_entries e JOIN accounts a ON a.id = e.account_id WHERE a.kind = 'deposits_clearing')::text AS "depositsClearing",
+       (SELECT COALESCE(SUM(amount), 0) FROM referral_commissions)::text AS commissions,
+       (SELECT COALESCE(-SUM(e.amount), 0) FROM journal_entries e JOIN accounts a ON a.id = e.account_id WHERE a.kind = 'referral_expense')::text AS "referralExpense",
+       (SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE user_id IS NOT NULL)::text AS "userBalances"`,
+  );
+  const totals = rows[0]!;
+  if (totals.deposits !== totals.depositsClearing) {
+    problems.push(`on-chain deposits ${totals.deposits} do not reconcile with the deposits clearing account ${totals.depositsClearing}`);
+  }
+  if (totals.commissions !== totals.referralExpense) {
+    problems.push(`referral commissions ${totals.commissions} do not reconcile with the referral expense account ${totals.referralExpense}`);
+  }
+  const systemTotal = BigInt(totals.depositsClearing) + BigInt(totals.referralExpense);
+  if (BigInt(totals.userBalances) !== systemTotal) {
+    problems.push(`user balances ${totals.userBalances} differ from what the system accounts paid out ${systemTotal}`);
+  }
+  const uncredited = await pool.query<{ id: string }>(
+    `SELECT d.id FROM deposits d WHERE NOT EXISTS (SELECT 1 FROM journal_transfers t WHERE t.deposit_id = d.id AND t.kind = 'deposit') LIMIT 20`,
+  );
+  for (const row of uncredited.rows) problems.push(`deposit ${row.id} has no deposit transfer`);
+  return { ok: problems.length === 0, problems, totals };
+}

@@ -1,0 +1,106 @@
+import type { Context, Service, ServiceSchema } from 'moleculer';
+import { Channels, channelPublisher } from '../../lib/channels';
+import { depositLevels, referralRates } from '../../lib/config';
+import { parseAmount, toUnits } from '../../lib/money';
+import { OutboxRelay } from '../../lib/outbox';
+import { channelAdapter, type Runtime } from '../../lib/runtime';
+import { compilePayload } from '../../lib/validate';
+import { serviceLogger } from '../../lib/logger';
+import { ensureSystemAccounts, type SystemAccounts } from './accounts';
+import type { Upline } from './commissions';
+import { checkLedger } from './checks';
+import { creditDeposit, creditNotifications, planCredit, type CreditRules } from './deposits';
+import { isCredited, referralEarnings, userBalance } from './queries';
+import { depositConfirmedSchema, userParams, type DepositConfirmedMessage, type UserParams } from './schemas';
+
+interface LedgerState {
+  system: SystemAccounts;
+  rules: CreditRules;
+  relay: OutboxRelay;
+}
+
+export function ledgerService(runtime: Runtime): ServiceSchema {
+  const { config, db } = runtime;
+  const log = serviceLogger('ledger');
+  const parseConfirmed = compilePayload<DepositConfirmedMessage>(depositConfirmedSchema);
+  let state: LedgerState | undefined;
+  const ready = () => {
+    if (!state) throw new Error('ledger is not started');
+    return state;
+  };
+
+  return {
+    name: 'ledger',
+    settings: { $noVersionPrefix: true },
+    dependencies: [],
+
+    actions: {
+      balance: {
+        params: userParams,
+        async handler(ctx: Context<UserParams>) {
+          const balance = await userBalance(db.pool, ctx.params.userId);
+          return { available: toUnits(balance.available), held: toUnits(balance.held), decimals: config.USDT_DECIMALS };
+        },
+      },
+      referralEarnings: {
+        params: userParams,
+        async handler(ctx: Context<UserParams>) {
+          const earnings = await referralEarnings(db.pool, ctx.params.userId);
+          return earnings.map((e) => ({ level: e.level, amount: toUnits(e.amount) }));
+        },
+      },
+      /** Verifies the ledger's invariants; an operator runs it from the REPL: `call ledger.check`. */
+      check: {
+        async handler() {
+          return checkLedger(db.pool);
+        },
+      },
+    },
+
+    channels: {
+      [Channels.depositConfirmed]: {
+        group: 'ledger',
+        maxInFlight: 50,
+        async handler(this: Service, payload: unknown) {
+          const message = parseConfirmed(payload);
+          const { system, rules, relay } = ready();
+          // A redelivery of a credited deposit is normal: answer it without asking anyone anything.
+          if (await isCredited(db.pool, message.chainId, message.txHash, message.logIndex)) return;
+          const uplines = rules.referralRates.length
+            ? await this.broker.call<Upline[], { userId: string }>('users.uplines', { userId: message.userId }, { timeout: 5000, retries: 3 })
+            : [];
+          const deposit = { ...message, amount: BigInt(message.amount) };
+          const plan = planCredit(deposit, uplines, rules);
+          const result = await creditDeposit(db.pool, system, deposit, plan, creditNotifications(deposit, plan, rules));
+          if (result.credited) {
+            relay.kick();
+            log.info(
+              { user_id: message.userId, deposit_id: result.depositId, level: plan.level, commissions: plan.commissions.length },
+              'deposit credited',
+            );
+          }
+        },
+      },
+    },
+
+    async started() {
+      const system = await ensureSystemAccounts(db.pool);
+      const rules: CreditRules = {
+        levelThresholds: depositLevels(config).map((level) => parseAmount(level, config.USDT_DECIMALS)),
+        referralRates: referralRates(config),
+      };
+      const relay = new OutboxRelay({
+        pool: db.pool,
+        table: 'ledger_outbox',
+        log,
+        publish: channelPublisher(channelAdapter(this.broker)),
+      });
+      relay.start();
+      state = { system, rules, relay };
+    },
+
+    async stopped() {
+      await state?.relay.stop();
+    },
+  } as ServiceSchema;
+}
