@@ -20,7 +20,7 @@ export function createBrokerOptions(config: Config, overrides: Partial<BrokerOpt
     },
     requestTimeout: 10_000,
     // Retries are opted into per call, for idempotent actions only.
-    retryPolicy: { enabled: false },
+    retryPolicy: { enabled: true, retries: 0, delay: 200, maxDelay: 3000, factor: 2 },
     circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
     bulkhead: { enabled: true, concurrency: 50, maxQueueSize: 1000 },
     // Graceful shutdown: finish in-flight requests within Kubernetes' grace period.

@@ -141,6 +141,8 @@ export const variables = {
   REFERRAL_RATE_LEVEL_3: { description: 'Commission share for the third-level referrer', default: '0.03', parse: rate },
   MAX_REFERRAL_DEPTH: { description: 'How many uplines a new user is linked to (1-3)', default: '3', parse: integer(1, 3) },
 
+  NOTIFICATION_RETRY_INTERVAL_MS: { description: 'How often the notification-retry job resends failed notifications', default: '300000', parse: integer(1000) },
+
   RATE_LIMIT_WINDOW_MS: { description: 'Per-user rate-limit window', default: '60000', parse: integer(1000) },
   RATE_LIMIT_MAX_REQUESTS: { description: 'Updates a user may send per window', default: '20', parse: integer(1) },
 } satisfies Record<string, Variable<unknown>>;

@@ -1,0 +1,127 @@
+import type { Context, ServiceSchema } from 'moleculer';
+import { channelPublisher } from '../../lib/channels';
+import { serviceLogger } from '../../lib/logger';
+import { OutboxRelay } from '../../lib/outbox';
+import { channelAdapter, type Runtime } from '../../lib/runtime';
+import { Chain } from './chain';
+import { confirmedMessages, detectedMessages } from './messages';
+import { FailoverRpc } from './rpc';
+import { DepositScanner, type TickResult } from './scanner';
+import { TransferStore } from './store';
+import { unmatchedParams, type UnmatchedParams } from './schemas';
+
+export function chainMonitorService(runtime: Runtime): ServiceSchema {
+  const { config, db } = runtime;
+  const log = serviceLogger('chain-monitor');
+  const chainId = config.BSC_CHAIN_ID;
+  const store = new TransferStore(db.pool, chainId);
+  let rpc: FailoverRpc | undefined;
+  let relay: OutboxRelay | undefined;
+  let scanner: DepositScanner | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopping = false;
+  let last: (TickResult & { at: string }) | undefined;
+  let lastError: string | undefined;
+
+  return {
+    name: 'chain-monitor',
+
+    actions: {
+      /** Where scanning stands; for operators (`call chain-monitor.status` in the REPL) and readiness. */
+      status: {
+        async handler() {
+          const cursor = await store.cursor();
+          return {
+            chainId,
+            rpcUrlIndex: rpc ? config.BSC_RPC_URLS.indexOf(rpc.url) : null,
+            cursor: cursor && { blockNumber: cursor.number.toString(), blockHash: cursor.hash },
+            lastTick: last && { ...last, head: last.head.toString(), scannedTo: last.scannedTo.toString() },
+            lastError,
+          };
+        },
+      },
+      /** Confirmed transfers to the system wallet from wallets nobody registered, newest first. */
+      unmatched: {
+        params: unmatchedParams,
+        async handler(ctx: Context<UnmatchedParams>) {
+          const rows = await store.unmatched(ctx.params.limit ?? 50, ctx.params.offset ?? 0);
+          return rows.map((t) => ({
+            txHash: t.txHash,
+            logIndex: t.logIndex,
+            blockNumber: t.blockNumber.toString(),
+            from: t.from,
+            amount: t.amount.toString(),
+          }));
+        },
+      },
+    },
+
+    methods: {
+      async runTick(this: ServiceSchema & { scheduleTick(ms: number): void }) {
+        try {
+          last = { ...(await scanner!.tick(() => stopping)), at: new Date().toISOString() };
+          lastError = undefined;
+        } catch (error) {
+          lastError = (error as Error).message;
+          log.error({ err: error }, 'chain scan failed; retrying');
+        }
+      },
+    },
+
+    async started() {
+      stopping = false;
+      rpc = new FailoverRpc({ urls: config.BSC_RPC_URLS, chainId, log });
+      const chain = new Chain(rpc);
+      const reported = await chain.chainId();
+      if (reported !== chainId) throw new Error(`BSC_RPC_URLS answers chain id ${reported}, but BSC_CHAIN_ID is ${chainId}`);
+      const decimals = await chain.tokenDecimals(config.USDT_CONTRACT);
+      if (decimals !== config.USDT_DECIMALS) {
+        throw new Error(`USDT_CONTRACT reports ${decimals} decimals, but USDT_DECIMALS is ${config.USDT_DECIMALS}`);
+      }
+      relay = new OutboxRelay({ pool: db.pool, table: 'chain_outbox', log, publish: channelPublisher(channelAdapter(this.broker)) });
+      relay.start();
+      scanner = new DepositScanner(
+        {
+          token: config.USDT_CONTRACT,
+          systemWallet: config.SYSTEM_WALLET_ADDRESS,
+          startBlock: config.BSC_START_BLOCK,
+          confirmations: config.BSC_CONFIRMATION_BLOCKS,
+          useFinalized: config.BSC_USE_FINALIZED,
+          maxWindow: config.BSC_SCAN_WINDOW_BLOCKS,
+        },
+        {
+          chain,
+          store,
+          log,
+          resolveUsers: async (addresses) => {
+            const found = await this.broker.call<Record<string, string>, { addresses: string[] }>(
+              'users.byWallets',
+              { addresses },
+              { timeout: 5000, retries: 2 },
+            );
+            return new Map(Object.entries(found));
+          },
+          detectedMessages: (fresh) => detectedMessages(chainId, config.BSC_CONFIRMATION_BLOCKS, fresh),
+          confirmedMessages: (matched) => confirmedMessages(chainId, matched),
+          onCommitted: () => relay!.kick(),
+        },
+      );
+      const loop = async () => {
+        running = (this as unknown as { runTick(): Promise<void> }).runTick();
+        await running;
+        running = undefined;
+        if (!stopping) timer = setTimeout(loop, config.BSC_POLL_INTERVAL_MS);
+      };
+      timer = setTimeout(loop, 0);
+    },
+
+    async stopped() {
+      stopping = true;
+      clearTimeout(timer);
+      await running;
+      await relay?.stop();
+      rpc?.destroy();
+    },
+  } as ServiceSchema;
+}

@@ -1,0 +1,38 @@
+import { Channels } from '../../lib/channels';
+import { toUnits } from '../../lib/money';
+import type { OutboxMessage } from '../../lib/outbox';
+import type { ObservedTransfer } from './store';
+
+export const transferKey = (chainId: number, t: Pick<ObservedTransfer, 'txHash' | 'logIndex'>) => `${chainId}:${t.txHash}:${t.logIndex}`;
+
+/** "We see your deposit": sent once per transfer the first time a registered wallet's transfer is seen. */
+export function detectedMessages(chainId: number, confirmations: number, fresh: ObservedTransfer[]): OutboxMessage[] {
+  return fresh
+    .filter((t) => t.userId !== null)
+    .map((t) => ({
+      channel: Channels.notificationRequested,
+      payload: {
+        id: `deposit-detected:${transferKey(chainId, t)}`,
+        userId: t.userId,
+        template: 'deposit.detected',
+        params: { amount: toUnits(t.amount), txHash: t.txHash, confirmations },
+      },
+    }));
+}
+
+/** Tells the ledger a matched transfer reached its confirmations. */
+export function confirmedMessages(chainId: number, matched: ObservedTransfer[]): OutboxMessage[] {
+  return matched.map((t) => ({
+    channel: Channels.depositConfirmed,
+    payload: {
+      chainId,
+      txHash: t.txHash,
+      logIndex: t.logIndex,
+      blockNumber: t.blockNumber.toString(),
+      blockHash: t.blockHash,
+      fromAddress: t.from,
+      userId: t.userId,
+      amount: toUnits(t.amount),
+    },
+  }));
+}

@@ -1,0 +1,182 @@
+// Scans USDT transfers to the system wallet from the stored cursor, survives reorgs, and confirms deposits.
+// eth_getLogs over bounded windows is the source of truth; a faster head signal only triggers a tick sooner.
+import type { Logger } from '../../lib/logger';
+import type { OutboxMessage } from '../../lib/outbox';
+import { RangeTooLargeError } from './rpc';
+import type { BlockRef, Chain, TransferLog } from './chain';
+import type { ObservedTransfer, TransferStore } from './store';
+
+export interface ScannerSettings {
+  token: string;
+  systemWallet: string;
+  startBlock: bigint;
+  confirmations: number;
+  useFinalized: boolean;
+  maxWindow: number;
+}
+
+export interface ScannerDeps {
+  chain: Chain;
+  store: TransferStore;
+  /** Registered wallet → user id; must throw (not return empty) when the owner of users cannot answer. */
+  resolveUsers(addresses: string[]): Promise<Map<string, string>>;
+  detectedMessages(fresh: ObservedTransfer[]): OutboxMessage[];
+  confirmedMessages(matched: ObservedTransfer[]): OutboxMessage[];
+  onCommitted(): void;
+  log: Logger;
+  onProgress?(scannedTo: bigint, head: bigint): void;
+}
+
+export interface TickResult {
+  head: bigint;
+  scannedTo: bigint;
+  seen: number;
+  confirmed: number;
+  reorg: boolean;
+}
+
+export class DepositScanner {
+  private window: number;
+
+  constructor(
+    private readonly settings: ScannerSettings,
+    private readonly deps: ScannerDeps,
+  ) {
+    this.window = settings.maxWindow;
+  }
+
+  /** One pass: check the cursor is still canonical, scan up to the head, confirm what has enough depth. */
+  async tick(shouldStop: () => boolean = () => false): Promise<TickResult> {
+    const { chain, store } = this.deps;
+    const head = await chain.headNumber();
+    let cursor = await store.cursor();
+    let reorg = false;
+    if (cursor) {
+      const canonical = await chain.block(cursor.number);
+      if (!canonical || canonical.hash !== cursor.hash) {
+        reorg = true;
+        cursor = await this.rewindToCommonAncestor();
+      }
+    }
+    let next = cursor ? cursor.number + 1n : this.settings.startBlock;
+    let seen = 0;
+    while (next <= head && !shouldStop()) {
+      const { logs, to } = await this.fetchWindow(next, head);
+      const end = await chain.block(to);
+      if (!end) throw new Error(`block ${to} disappeared while scanning`);
+      // If the logs and the window's end straddle a reorg, the next tick sees the cursor mismatch, or the
+      // confirmation pass (which reads the logs again) sees the transfer's new block.
+      const fresh = await store.recordWindow(await this.withOwners(logs), end, this.deps.detectedMessages);
+      if (fresh.length) this.deps.onCommitted();
+      seen += fresh.length;
+      next = to + 1n;
+      this.deps.onProgress?.(to, head);
+    }
+    let confirmed = 0;
+    for (;;) {
+      const batch = await this.confirm(head);
+      confirmed += batch.confirmed;
+      if (!batch.more) break;
+    }
+    return { head, scannedTo: next - 1n, seen, confirmed, reorg };
+  }
+
+  /** Reads one window of logs from `from`, halving the window while the provider refuses the range. */
+  private async fetchWindow(from: bigint, limit: bigint) {
+    for (;;) {
+      const to = minBig(from + BigInt(this.window) - 1n, limit);
+      try {
+        const logs = await this.deps.chain.transfersTo(this.settings.token, this.settings.systemWallet, from, to);
+        if (this.window < this.settings.maxWindow) this.window = Math.min(this.settings.maxWindow, this.window * 2);
+        return { logs: logs.filter((log) => log.amount > 0n), to };
+      } catch (error) {
+        if (!(error instanceof RangeTooLargeError) || this.window === 1) throw error;
+        this.window = Math.max(1, Math.floor(this.window / 2));
+        this.deps.log.warn({ window: this.window }, 'provider refused the log range; shrinking the window');
+      }
+    }
+  }
+
+  private async withOwners(logs: TransferLog[]): Promise<ObservedTransfer[]> {
+    if (logs.length === 0) return [];
+    const owners = await this.deps.resolveUsers([...new Set(logs.map((t) => t.from))]);
+    return logs.map((t) => ({ ...t, userId: owners.get(t.from) ?? null }));
+  }
+
+  /**
+   * Confirms deposits whose block is deep enough (or finalized). The logs of that range are read again, so a
+   * transfer is confirmed only if the canonical chain still has it in the block it was seen in.
+   */
+  private async confirm(head: bigint): Promise<{ confirmed: number; more: boolean }> {
+    const { chain, store } = this.deps;
+    const depth = this.settings.useFinalized
+      ? ((await chain.block('finalized'))?.number ?? -1n)
+      : head - BigInt(this.settings.confirmations) + 1n;
+    if (depth < 0n) return { confirmed: 0, more: false };
+    const ready = await store.awaitingConfirmation(depth, CONFIRM_BATCH);
+    if (ready.length === 0) return { confirmed: 0, more: false };
+
+    const last = ready[ready.length - 1]!.blockNumber;
+    const current = new Map<string, TransferLog>();
+    for (let from = ready[0]!.blockNumber; from <= last; ) {
+      const { logs, to } = await this.fetchWindow(from, last);
+      for (const log of logs) current.set(`${log.txHash}:${log.logIndex}`, log);
+      from = to + 1n;
+    }
+    const canonical: ObservedTransfer[] = [];
+    const stale: ObservedTransfer[] = [];
+    for (const transfer of ready) {
+      const key = `${transfer.txHash}:${transfer.logIndex}`;
+      const now = current.get(key);
+      if (now?.blockHash === transfer.blockHash) canonical.push(transfer);
+      else stale.push(transfer);
+      current.delete(key);
+    }
+    if (stale.length) {
+      await store.orphan(stale);
+      this.deps.log.warn({ count: stale.length }, 'transfers awaiting confirmation left their block; rescanning them');
+    }
+    // Transfers this range holds that were missed or moved (a reorg during a scan) are recorded as seen again.
+    const moved = [...current.values()];
+    if (moved.length) {
+      const cursor = await store.cursor();
+      if (cursor) await store.recordWindow(await this.withOwners(moved), cursor, this.deps.detectedMessages);
+    }
+    const unmatched = canonical.filter((t) => t.userId === null);
+    if (unmatched.length) {
+      // A wallet registered after it sent its deposit still gets credited.
+      const owners = await this.deps.resolveUsers([...new Set(unmatched.map((t) => t.from))]);
+      for (const t of unmatched) t.userId = owners.get(t.from) ?? null;
+    }
+    const count = await store.confirm(canonical, this.deps.confirmedMessages);
+    if (count) this.deps.onCommitted();
+    for (const t of canonical.filter((t) => t.userId === null)) {
+      this.deps.log.warn({ tx_hash: t.txHash, log_index: t.logIndex, from: t.from }, 'confirmed transfer from an unregistered wallet kept as unmatched');
+    }
+    return { confirmed: count, more: ready.length === CONFIRM_BATCH && stale.length + count > 0 };
+  }
+
+  /** Walks the stored checkpoints back to the newest one still on the canonical chain and rewinds to it. */
+  private async rewindToCommonAncestor(): Promise<BlockRef | null> {
+    const { chain, store, log } = this.deps;
+    let ancestor: BlockRef | null = null;
+    for (const checkpoint of await store.checkpoints()) {
+      const canonical = await chain.block(checkpoint.number);
+      if (canonical?.hash === checkpoint.hash) {
+        ancestor = checkpoint;
+        break;
+      }
+    }
+    const { orphaned, confirmedAbove } = await store.rewind(ancestor, this.settings.startBlock);
+    const at = ancestor?.number ?? this.settings.startBlock - 1n;
+    if (confirmedAbove > 0) {
+      log.error({ ancestor: at.toString(), confirmed_above: confirmedAbove }, 'reorg deeper than the confirmation depth: confirmed deposits are affected, reconcile by hand');
+    } else {
+      log.warn({ ancestor: at.toString(), orphaned }, 'chain reorganised; rescanning from the common ancestor');
+    }
+    return ancestor;
+  }
+}
+
+const CONFIRM_BATCH = 2000;
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);

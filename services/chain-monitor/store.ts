@@ -1,0 +1,178 @@
+// chain-monitor's tables: checkpoints (the cursor and its recent history) and observed transfers.
+import type pg from 'pg';
+import { inTransaction } from '../../lib/db';
+import { enqueue, type OutboxMessage } from '../../lib/outbox';
+import type { BlockRef, TransferLog } from './chain';
+
+export interface ObservedTransfer extends TransferLog {
+  userId: string | null;
+}
+
+/** Checkpoints kept to find a reorg's common ancestor; deeper reorgs than this rescan from the oldest. */
+const CHECKPOINTS_KEPT = 512;
+
+export class TransferStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly chainId: number,
+  ) {}
+
+  async cursor(): Promise<BlockRef | null> {
+    const [latest] = await this.checkpoints(1);
+    return latest ?? null;
+  }
+
+  /** Newest first. */
+  async checkpoints(limit = CHECKPOINTS_KEPT): Promise<BlockRef[]> {
+    const { rows } = await this.pool.query<{ block_number: string; block_hash: string }>(
+      'SELECT block_number, block_hash FROM chain_checkpoints WHERE chain_id = $1 ORDER BY block_number DESC LIMIT $2',
+      [this.chainId, limit],
+    );
+    return rows.map((r) => ({ number: BigInt(r.block_number), hash: r.block_hash }));
+  }
+
+  /**
+   * Records one scanned window atomically: its transfers, the checkpoint that moves the cursor, and the
+   * "we see your deposit" messages for transfers seen for the first time. Returns the newly seen ones.
+   */
+  async recordWindow(
+    transfers: ObservedTransfer[],
+    checkpoint: BlockRef,
+    notificationsFor: (fresh: ObservedTransfer[]) => OutboxMessage[],
+  ): Promise<ObservedTransfer[]> {
+    return inTransaction(this.pool, async (client) => {
+      let fresh: ObservedTransfer[] = [];
+      if (transfers.length > 0) {
+        // A transfer orphaned by a reorg and mined again comes back to life with its new block.
+        const { rows } = await client.query<{ tx_hash: string; log_index: number }>(
+          `INSERT INTO observed_transfers (chain_id, tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id)
+           SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::bigint[])
+           ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
+             SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = 'seen', user_id = EXCLUDED.user_id
+             WHERE observed_transfers.status = 'orphaned' OR (observed_transfers.status = 'seen' AND observed_transfers.block_hash <> EXCLUDED.block_hash)
+           RETURNING tx_hash, log_index, (xmax = 0) AS inserted`,
+          [
+            this.chainId,
+            transfers.map((t) => t.txHash),
+            transfers.map((t) => t.logIndex),
+            transfers.map((t) => t.blockNumber.toString()),
+            transfers.map((t) => t.blockHash),
+            transfers.map((t) => t.from),
+            transfers.map((t) => t.to),
+            transfers.map((t) => t.amount.toString()),
+            transfers.map((t) => t.userId),
+          ],
+        );
+        const written = new Set(rows.map((r) => `${r.tx_hash}:${r.log_index}`));
+        fresh = transfers.filter((t) => written.has(`${t.txHash}:${t.logIndex}`));
+        await enqueue(client, 'chain_outbox', notificationsFor(fresh));
+      }
+      await client.query(
+        `INSERT INTO chain_checkpoints (chain_id, block_number, block_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (chain_id, block_number) DO UPDATE SET block_hash = EXCLUDED.block_hash`,
+        [this.chainId, checkpoint.number.toString(), checkpoint.hash],
+      );
+      await client.query(
+        `DELETE FROM chain_checkpoints WHERE chain_id = $1 AND block_number < (
+           SELECT block_number FROM chain_checkpoints WHERE chain_id = $1 ORDER BY block_number DESC OFFSET $2 LIMIT 1)`,
+        [this.chainId, CHECKPOINTS_KEPT],
+      );
+      return fresh;
+    });
+  }
+
+  /** Forgets everything above the common ancestor: unconfirmed transfers there are orphaned until seen again. */
+  async rewind(ancestor: BlockRef | null, startBlock: bigint): Promise<{ orphaned: number; confirmedAbove: number }> {
+    const above = (ancestor?.number ?? startBlock - 1n).toString();
+    return inTransaction(this.pool, async (client) => {
+      const orphaned = await client.query(
+        `UPDATE observed_transfers SET status = 'orphaned' WHERE chain_id = $1 AND block_number > $2 AND status = 'seen'`,
+        [this.chainId, above],
+      );
+      const confirmed = await client.query(
+        `SELECT 1 FROM observed_transfers WHERE chain_id = $1 AND block_number > $2 AND status = 'confirmed'`,
+        [this.chainId, above],
+      );
+      await client.query('DELETE FROM chain_checkpoints WHERE chain_id = $1 AND block_number > $2', [this.chainId, above]);
+      return { orphaned: orphaned.rowCount ?? 0, confirmedAbove: confirmed.rowCount ?? 0 };
+    });
+  }
+
+  async awaitingConfirmation(upTo: bigint, limit = 1000): Promise<ObservedTransfer[]> {
+    const { rows } = await this.pool.query<TransferRow>(
+      `SELECT * FROM observed_transfers WHERE chain_id = $1 AND status = 'seen' AND block_number <= $2
+       ORDER BY block_number, log_index LIMIT $3`,
+      [this.chainId, upTo.toString(), limit],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** Marks transfers confirmed and, for those with a user, announces them to the ledger, in one transaction. */
+  async confirm(transfers: ObservedTransfer[], announcementsFor: (matched: ObservedTransfer[]) => OutboxMessage[]): Promise<number> {
+    if (transfers.length === 0) return 0;
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ tx_hash: string; log_index: number }>(
+        `UPDATE observed_transfers o SET status = 'confirmed', confirmed_at = now(), user_id = x.user_id
+         FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[]) AS x(tx_hash, log_index, user_id, block_hash)
+         WHERE o.chain_id = $1 AND o.tx_hash = x.tx_hash AND o.log_index = x.log_index AND o.status = 'seen' AND o.block_hash = x.block_hash
+         RETURNING o.tx_hash, o.log_index`,
+        [this.chainId, transfers.map((t) => t.txHash), transfers.map((t) => t.logIndex), transfers.map((t) => t.userId), transfers.map((t) => t.blockHash)],
+      );
+      const updated = new Set(rows.map((r) => `${r.tx_hash}:${r.log_index}`));
+      const confirmed = transfers.filter((t) => updated.has(`${t.txHash}:${t.logIndex}`));
+      await enqueue(client, 'chain_outbox', announcementsFor(confirmed.filter((t) => t.userId !== null)));
+      return confirmed.length;
+    });
+  }
+
+  async orphan(transfers: ObservedTransfer[]): Promise<void> {
+    await this.pool.query(
+      `UPDATE observed_transfers o SET status = 'orphaned' FROM unnest($2::text[], $3::int[]) AS x(tx_hash, log_index)
+       WHERE o.chain_id = $1 AND o.tx_hash = x.tx_hash AND o.log_index = x.log_index AND o.status = 'seen'`,
+      [this.chainId, transfers.map((t) => t.txHash), transfers.map((t) => t.logIndex)],
+    );
+  }
+
+  /** Confirmed transfers from wallets nobody registered: kept for admins, never dropped. */
+  async unmatched(limit = 100, offset = 0): Promise<ObservedTransfer[]> {
+    const { rows } = await this.pool.query<TransferRow>(
+      `SELECT * FROM observed_transfers WHERE chain_id = $1 AND status = 'confirmed' AND user_id IS NULL
+       ORDER BY block_number DESC, log_index DESC LIMIT $2 OFFSET $3`,
+      [this.chainId, limit, offset],
+    );
+    return rows.map(fromRow);
+  }
+
+  async transfer(txHash: string, logIndex: number): Promise<(ObservedTransfer & { status: string }) | null> {
+    const { rows } = await this.pool.query<TransferRow>(
+      'SELECT * FROM observed_transfers WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3',
+      [this.chainId, txHash.toLowerCase(), logIndex],
+    );
+    return rows[0] ? { ...fromRow(rows[0]), status: rows[0].status } : null;
+  }
+}
+
+interface TransferRow {
+  tx_hash: string;
+  log_index: number;
+  block_number: string;
+  block_hash: string;
+  from_address: string;
+  to_address: string;
+  amount: string;
+  user_id: string | null;
+  status: string;
+}
+
+function fromRow(row: TransferRow): ObservedTransfer {
+  return {
+    txHash: row.tx_hash,
+    logIndex: row.log_index,
+    blockNumber: BigInt(row.block_number),
+    blockHash: row.block_hash,
+    from: row.from_address,
+    to: row.to_address,
+    amount: BigInt(row.amount),
+    userId: row.user_id,
+  };
+}
