@@ -51,7 +51,7 @@ describe('config', () => {
           DATABASE_POOL_SIZE: ' 25 ',
           BSC_USE_FINALIZED: 'yes',
           REFERRAL_RATE_LEVEL_1: '0.07',
-          REFERRAL_RATE_LEVEL_2: '0,02',
+          REFERRAL_RATE_LEVEL_2: '0.02',
           USDT_CONTRACT: '0x55D398326F99059FF775485246999027B3197955',
           TELEGRAM_WEBHOOK_DOMAIN: 'https://bot.example.com/',
           TELEGRAM_WEBHOOK_SECRET: 'webhook_secret-1',

@@ -1,7 +1,7 @@
 // Every environment variable the system reads, validated at start-up. `.env.example` documents each one
 // (a unit test keeps the two in step).
 import { normaliseAddress } from './address';
-import { parseAmount, parseRate } from './money';
+import { parseAmount, parseRate, RATE_SCALE } from './money';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -156,7 +156,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(variables) as [VariableName, Variable<unknown>][]) {
-    const raw = env[name]?.trim() ?? spec.default;
+    // An empty value means "not set", so a copied .env.example with blank lines keeps the defaults.
+    const raw = env[name]?.trim() || spec.default;
     if (raw === undefined || (raw === '' && spec.default === undefined)) {
       problems.push(`${name} is required: ${spec.description}`);
       continue;
@@ -164,7 +165,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     try {
       config[name] = spec.parse(raw);
     } catch (error) {
-      problems.push(`${name} ${(error as Error).message}`);
+      const message = (error as Error).message;
+      problems.push(`${name} ${spec.secret ? message.split(raw).join('[redacted]') : message}`);
     }
   }
   const result = config as Config;
@@ -178,7 +180,15 @@ function crossCheck(config: Config): string[] {
   if (config.TELEGRAM_WEBHOOK_DOMAIN && !config.TELEGRAM_WEBHOOK_SECRET) {
     problems.push('TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_DOMAIN is set (webhook mode)');
   }
-  const levels = depositLevels(config).map((level) => parseAmount(level, 18));
+  let levels: bigint[] = [];
+  try {
+    levels = depositLevels(config).map((level) => parseAmount(level, config.USDT_DECIMALS));
+  } catch (error) {
+    problems.push(`DEPOSIT_LEVEL_n ${(error as Error).message} (USDT_DECIMALS is ${config.USDT_DECIMALS})`);
+  }
+  if (levels[0] === 0n) problems.push('DEPOSIT_LEVEL_1 must be above zero');
+  const rateSum = config.REFERRAL_RATE_LEVEL_1 + config.REFERRAL_RATE_LEVEL_2 + config.REFERRAL_RATE_LEVEL_3;
+  if (rateSum >= RATE_SCALE) problems.push('REFERRAL_RATE_LEVEL_1..3 must add up to less than 1');
   for (let i = 1; i < levels.length; i++) {
     if (levels[i]! <= levels[i - 1]!) problems.push(`DEPOSIT_LEVEL_${i + 1} must be larger than DEPOSIT_LEVEL_${i}`);
   }

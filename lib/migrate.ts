@@ -16,8 +16,8 @@ export async function migrateDatabase(databaseUrl: string, migrationsDir = 'pris
   const pool = createPool(databaseUrl, 1);
   const client = await pool.connect();
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${parseDatabaseUrl(databaseUrl).schema}"`);
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${parseDatabaseUrl(databaseUrl).schema}"`);
     await client.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
       "id" VARCHAR(36) PRIMARY KEY NOT NULL,
       "checksum" VARCHAR(64) NOT NULL,
@@ -58,7 +58,8 @@ export async function migrateDatabase(databaseUrl: string, migrationsDir = 'pris
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [id, String((error as Error).message)]);
+        // The migration ran in a transaction, so nothing of it is left: record it as rolled back, not stuck.
+        await client.query('UPDATE "_prisma_migrations" SET logs = $2, rolled_back_at = now() WHERE id = $1', [id, String((error as Error).message)]);
         throw new Error(`migration ${name} failed: ${(error as Error).message}`);
       }
       result.applied.push(name);

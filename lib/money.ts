@@ -6,9 +6,9 @@ const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 
 /** Parses a non-negative decimal string ("12.5", "0.05") into base units with `decimals` places. */
 export function parseAmount(input: string, decimals: number): bigint {
-  const text = input.trim().replace(',', '.');
+  const text = input.trim();
   const match = DECIMAL.exec(text);
-  if (!match) throw new AmountError(`"${input}" is not an amount: use digits with an optional decimal point`);
+  if (!match) throw new AmountError(`"${input}" is not an amount: use digits with an optional decimal point (no commas)`);
   const whole = match[1]!;
   const fraction = (match[2] ?? '').replace(/0+$/, '');
   if (fraction.length > decimals) {

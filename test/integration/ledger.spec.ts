@@ -132,6 +132,12 @@ describe('ledger on PostgreSQL', () => {
     // a user balance cannot go below zero
     error = await db.pool.query(`UPDATE accounts SET balance = -1 WHERE user_id = 5`).catch((e: Error) => e);
     expect(String(error)).to.match(/accounts_user_balance_not_negative/);
+    // a committed transfer takes no more entries
+    const { rows: committed } = await db.pool.query<{ id: string }>('SELECT id FROM journal_transfers LIMIT 1');
+    error = await db.pool
+      .query('INSERT INTO journal_entries (transfer_id, account_id, amount) VALUES ($1, $2, 1000)', [committed[0]!.id, system.deposits_clearing])
+      .catch((e: Error) => e);
+    expect(String(error)).to.match(/same transaction/);
     // an unbalanced transfer does not commit
     const client = await db.pool.connect();
     try {

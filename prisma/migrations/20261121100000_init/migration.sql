@@ -121,12 +121,26 @@ ALTER TABLE "referral_commissions" ADD CONSTRAINT "referral_commissions_deposit_
 -- Entries are immutable: corrections are new transfers.
 CREATE FUNCTION "journal_entries_immutable"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'journal entries are immutable (% refused)', TG_OP USING ERRCODE = 'integrity_constraint_violation';
+  RAISE EXCEPTION '% is immutable (% refused)', TG_TABLE_NAME, TG_OP USING ERRCODE = 'integrity_constraint_violation';
 END $$;
 CREATE TRIGGER "journal_entries_no_update" BEFORE UPDATE OR DELETE ON "journal_entries"
   FOR EACH ROW EXECUTE FUNCTION "journal_entries_immutable"();
 CREATE TRIGGER "journal_transfers_no_update" BEFORE UPDATE OR DELETE ON "journal_transfers"
   FOR EACH ROW EXECUTE FUNCTION "journal_entries_immutable"();
+
+-- Entries join only a transfer created in the same transaction, so a committed transfer stays balanced.
+CREATE FUNCTION "journal_entries_same_transaction"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (
+    SELECT 1 FROM "journal_transfers" t WHERE t."id" IN (SELECT DISTINCT "transfer_id" FROM new_entries)
+      AND t.xmin::text::bigint <> (pg_current_xact_id()::text::bigint % 4294967296)
+  ) THEN
+    RAISE EXCEPTION 'entries can only be added to a transfer created in the same transaction' USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER "journal_entries_join_new_transfers" AFTER INSERT ON "journal_entries"
+  REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION "journal_entries_same_transaction"();
 
 -- Every transfer balances to zero and has at least two legs, checked once per transfer at commit.
 CREATE FUNCTION "journal_transfer_balanced"() RETURNS trigger LANGUAGE plpgsql AS $$
