@@ -72,15 +72,19 @@ export function notifierService(runtime: Runtime): ServiceSchema {
         }
       },
 
+      /** Sends, waiting out Telegram's 429s in place while the total wait stays short. */
       async sendText(chatId: string, text: string) {
-        try {
-          return await telegram.sendMessage(chatId, text, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
-        } catch (error) {
-          const failure = sendFailure(error);
-          const waitMs = (failure.retryAfterSeconds ?? 0) * 1000;
-          if (failure.code !== 429 || waitMs > MAX_INLINE_WAIT_MS) throw error;
-          await new Promise((resolve) => setTimeout(resolve, waitMs));
-          return telegram.sendMessage(chatId, text, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+        let waited = 0;
+        for (;;) {
+          try {
+            return await telegram.sendMessage(chatId, text, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+          } catch (error) {
+            const failure = sendFailure(error);
+            const waitMs = (failure.retryAfterSeconds ?? 0) * 1000;
+            if (failure.code !== 429 || waited + waitMs > MAX_INLINE_WAIT_MS) throw error;
+            waited += waitMs;
+            await new Promise((resolve) => setTimeout(resolve, waitMs));
+          }
         }
       },
 

@@ -1,0 +1,35 @@
+// `npm run bench [-- ledger|chain]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { benchLedger } from './ledger';
+import { machine } from './stats';
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const run = (name: string) => wanted.length === 0 || wanted.includes(name);
+const results: Record<string, unknown> = { machine: machine(), at: new Date().toISOString() };
+
+if (run('ledger')) {
+  const ledger = await benchLedger({ deposits: 10_000, concurrency: 32, rate: 500, rateSeconds: 10, users: 2_000 });
+  results.ledger = ledger;
+  console.log('\nLedger: deposit credits with three referral legs (PostgreSQL)');
+  console.table({
+    'max throughput': { 'credits/s': ledger.maxThroughput.creditsPerSecond, ...ledger.maxThroughput.latencyMs },
+    [`fixed ${ledger.fixedRate.ratePerSecond}/s`]: { 'credits/s': ledger.fixedRate.ratePerSecond, ...ledger.fixedRate.latencyMs },
+  });
+}
+
+if (run('chain')) {
+  const { benchChainMonitor } = await import('./chain-monitor');
+  const chain = await benchChainMonitor({ transfers: 10_000, blocks: 20_000 });
+  results.chainMonitor = chain;
+  console.log('\nchain-monitor: catch-up over an Anvil history, and credit latency after the confirming block');
+  console.table({
+    'catch-up': { blocks: chain.catchUp.blocks, transfers: chain.catchUp.transfers, seconds: chain.catchUp.seconds, 'blocks/s': chain.catchUp.blocksPerSecond },
+  });
+  console.table({ 'credited after confirming block (ms)': chain.creditLatencyMs });
+}
+
+await mkdir('bench/results', { recursive: true });
+const file = `bench/results/bench-${Date.now()}.json`;
+await writeFile(file, JSON.stringify(results, null, 2));
+console.log(`\n${machine()}\nresults written to ${file}`);
+process.exit(0);
