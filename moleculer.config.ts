@@ -1,4 +1,6 @@
 // Broker options shared by every node: NATS transporter, durable channels on JetStream, pino logs, Prometheus.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { BrokerOptions } from 'moleculer';
 import { channelsMiddleware } from './lib/channels';
 import type { Config } from './lib/config';
@@ -6,7 +8,8 @@ import { rootLogger } from './lib/logger';
 
 export function createBrokerOptions(config: Config, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
   return {
-    nodeID: config.NODE_ID || undefined,
+    // Unique per start, so several nodes in one process (tests, `npm run dev`) never collide.
+    nodeID: config.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     namespace: config.NAMESPACE,
     transporter: { type: 'NATS', options: { url: config.NATS_URL, maxReconnectAttempts: -1 } },
     serializer: 'JSON',

@@ -7,12 +7,13 @@ export const LANGUAGES = ['en', 'ru'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const DEFAULT_LANGUAGE: Language = 'en';
 
-type Catalog = Readonly<Record<string, string>>;
+export type Catalog = Readonly<Record<string, string>>;
 
 function loadCatalog(language: Language): Catalog {
   const url = new URL(`../locales/${language}.json`, import.meta.url);
   const parsed = JSON.parse(readFileSync(url, 'utf8')) as unknown;
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`locales/${language}.json must be a JSON object`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`locales/${language}.json must be a JSON object`);
   for (const [key, value] of Object.entries(parsed)) {
     if (typeof value !== 'string') throw new Error(`locales/${language}.json: "${key}" must be a string`);
   }
@@ -57,26 +58,38 @@ export function keysOf(language: Language): string[] {
   return Object.keys(catalogs[language]);
 }
 
-/** The text for `key` in `language` (falling back to English) with {placeholders} filled in and HTML-escaped. */
-export function t(language: Language | string | null | undefined, key: string, params: Params = {}): string {
-  const lang = (LANGUAGES as readonly string[]).includes(language ?? '') ? (language as Language) : languageOf(language);
-  const template = catalogs[lang][key] ?? catalogs[DEFAULT_LANGUAGE][key];
-  if (template === undefined) {
-    if (strict()) throw new TranslationError(`no text for "${key}" in locales/${DEFAULT_LANGUAGE}.json`);
-    return key;
-  }
-  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
-    const value = params[name];
-    if (value === undefined) {
-      if (strict()) throw new TranslationError(`text "${key}" needs the parameter {${name}}`);
-      return placeholder;
+const textOf = (catalog: Catalog, key: string): string | undefined =>
+  Object.hasOwn(catalog, key) ? catalog[key] : undefined;
+
+export type Translate = (language: Language | string | null | undefined, key: string, params?: Params) => string;
+
+/** A t() over the given catalogs (tests build one with a catalog that lacks a text). */
+export function createTranslator(from: Record<Language, Catalog>, isStrict: () => boolean = strict): Translate {
+  return (language, key, params = {}) => {
+    const lang = (LANGUAGES as readonly string[]).includes(language ?? '')
+      ? (language as Language)
+      : languageOf(language);
+    const template = textOf(from[lang], key) ?? textOf(from[DEFAULT_LANGUAGE], key);
+    if (template === undefined) {
+      if (isStrict()) throw new TranslationError(`no text for "${key}" in locales/${DEFAULT_LANGUAGE}.json`);
+      return key;
     }
-    return value instanceof TrustedHtml ? value.html : escapeHtml(String(value));
-  });
+    return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
+      const value = params[name];
+      if (value === undefined) {
+        if (isStrict()) throw new TranslationError(`text "${key}" needs the parameter {${name}}`);
+        return placeholder;
+      }
+      return value instanceof TrustedHtml ? value.html : escapeHtml(String(value));
+    });
+  };
 }
+
+/** The text for `key` in `language` (falling back to English) with {placeholders} filled in and HTML-escaped. */
+export const t: Translate = createTranslator(catalogs);
 
 /** The {placeholders} a template uses (tests check both languages agree). */
 export function placeholdersOf(language: Language, key: string): string[] {
-  const template = catalogs[language][key] ?? '';
+  const template = textOf(catalogs[language], key) ?? '';
   return [...new Set([...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!))].sort();
 }

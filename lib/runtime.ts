@@ -33,9 +33,17 @@ export async function startNode(config: Config, factories: ServiceFactory[], ove
   const db = overrides.db ?? createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const redis = overrides.redis ?? createRedis(config.REDIS_URL);
   const runtime: Runtime = { config, db, redis, log: rootLogger() };
+  runtime.log.level = config.LOG_LEVEL;
   const broker = new ServiceBroker(createBrokerOptions(config, overrides.broker));
   for (const factory of factories) broker.createService(factory(runtime));
-  await broker.start();
+  try {
+    await broker.start();
+  } catch (error) {
+    await broker.stop().catch(() => undefined);
+    if (!overrides.db) await db.close();
+    if (!overrides.redis) redis.disconnect();
+    throw error;
+  }
   return {
     broker,
     runtime,

@@ -26,6 +26,8 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
 
   return {
     name: 'chain-monitor',
+    // Sender matching and recipients come from users; without it there is nothing safe to do.
+    dependencies: ['users'],
 
     actions: {
       /** Where scanning stands; for operators (`call chain-monitor.status` in the REPL) and readiness. */

@@ -32,7 +32,8 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
   return {
     name: 'ledger',
     settings: { $noVersionPrefix: true },
-    dependencies: [],
+    // Uplines come from users; a deposit waits in its channel until users answers.
+    dependencies: ['users'],
 
     actions: {
       balance: {

@@ -22,6 +22,8 @@ export function notifierService(runtime: Runtime): ServiceSchema {
 
   return {
     name: 'notifier',
+    // Sender matching and recipients come from users; without it there is nothing safe to do.
+    dependencies: ['users'],
 
     actions: {
       /** Runs the notification-retry job now (operators: `call notifier.retryFailed`). */

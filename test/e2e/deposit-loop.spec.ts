@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { SimulatedUser } from '../support/telegram-emulator';
 import { eventually, startSystem, type TestSystem } from '../support/system';
-import { parseUsdt } from '../support/usdt';
+import { attachTestUsdt, parseUsdt } from '../support/usdt';
 
 interface Balance {
   available: string;
@@ -30,7 +30,7 @@ async function registerWallet(user: SimulatedUser, address: string): Promise<voi
 
 async function sendUsdt(system: TestSystem, accountIndex: number, amount: string): Promise<{ hash: string; block: number }> {
   const from = system.anvil.wallet(accountIndex);
-  const tx = await system.usdt.connect(from).transfer(system.systemWallet, parseUsdt(amount));
+  const tx = await attachTestUsdt(system.usdtAddress, from).transfer(system.systemWallet, parseUsdt(amount));
   const receipt = await tx.wait();
   return { hash: tx.hash, block: receipt!.blockNumber };
 }
@@ -46,7 +46,7 @@ describe('deposit loop, end to end', function () {
     // Fund the depositors' wallets with test USDT.
     const minter = system.anvil.wallet(0);
     for (const i of [1, 2, 3, 4, 5]) {
-      await (await system.usdt.connect(minter).mint(system.anvil.accounts[i]!.address, parseUsdt('100000'))).wait();
+      await (await attachTestUsdt(system.usdtAddress, minter).mint(system.anvil.accounts[i]!.address, parseUsdt('100000'))).wait();
     }
   });
   after(async () => system?.stop());
@@ -98,7 +98,7 @@ describe('deposit loop, end to end', function () {
     // Exactly one credit message per promise, even after more blocks and redeliveries.
     await system.anvil.mine(5);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const credited = d.user.messages().filter((m) => /is credited/.test(m.text));
+    const credited = d.user.messages().filter((m) => /USDT is credited/.test(m.text));
     expect(credited).to.have.length(1);
     expect(c.user.messages().filter((m) => /from Dave/.test(m.text))).to.have.length(1);
     const check = await system.call<{ ok: boolean; problems: string[] }>('ledger.check');
@@ -121,7 +121,7 @@ describe('deposit loop, end to end', function () {
     }, 'the transfer to be orphaned');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await balanceOf(system, e.id)).available).to.equal('0');
-    expect(e.user.messages().filter((m) => /is credited/.test(m.text))).to.have.length(0);
+    expect(e.user.messages().filter((m) => /USDT is credited/.test(m.text))).to.have.length(0);
     const deposits = await system.db.pool.query('SELECT 1 FROM deposits WHERE tx_hash = $1', [deposit.hash]);
     expect(deposits.rowCount).to.equal(0);
   });
@@ -176,9 +176,9 @@ describe('deposit loop, end to end', function () {
       system.anvil.accounts[4]!.address,
     ]);
     expect(credits.rows[0]!.n).to.equal('12');
-    await eventually(async () => f.user.messages().filter((m) => /is credited/.test(m.text)).length === 12, 'twelve credit messages', 30_000);
+    await eventually(async () => f.user.messages().filter((m) => /USDT is credited/.test(m.text)).length === 12, 'twelve credit messages', 30_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(f.user.messages().filter((m) => /is credited/.test(m.text))).to.have.length(12);
+    expect(f.user.messages().filter((m) => /USDT is credited/.test(m.text))).to.have.length(12);
     const check = await system.call<{ problems: string[] }>('ledger.check');
     expect(check.problems).to.deep.equal([]);
   });

@@ -8,6 +8,7 @@ import { startNode, type Node } from '../../lib/runtime';
 import { SERVICE_GROUPS, type ServiceGroup } from '../../services';
 import { startAnvil, type AnvilHandle } from './anvil';
 import { createTestDatabase, type TestDatabase } from './database';
+import { deleteNamespaceStreams } from './nats';
 import { TelegramEmulator } from './telegram-emulator';
 import { deployTestUsdt, type TestUsdtContract } from './usdt';
 
@@ -116,6 +117,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       await emulator.stop();
       await anvil.stop();
       await db.drop();
+      await deleteNamespaceStreams(namespace);
     },
   };
   try {

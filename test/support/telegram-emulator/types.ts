@@ -224,7 +224,7 @@ export interface ApiCall {
   method: string;
   params: Record<string, unknown>;
   response: ApiResponse;
-  /** HTTP status of the answer (0 for calls executed from a webhook reply). */
+  /** HTTP status of the answer (for a webhook-reply call: the status it would have had). */
   status: number;
   /** Date.now() when the answer was produced. */
   at: number;

@@ -1,0 +1,82 @@
+// `bot-gateway`: the Telegram bot. Long polling when TELEGRAM_WEBHOOK_DOMAIN is empty (run ONE replica then);
+// webhook otherwise, with updates arriving through the HTTP gateway as `bot-gateway.handleUpdate`.
+import { Errors, type Context, type ServiceSchema } from 'moleculer';
+import type { Telegraf } from 'telegraf';
+import type { Update } from 'telegraf/types';
+import { serviceLogger } from '../../lib/logger';
+import type { Runtime } from '../../lib/runtime';
+import { brokerBackend } from './backend';
+import { ALLOWED_UPDATES, createBot } from './bot';
+import type { BotContext } from './context';
+import { claimUpdate } from './middleware/update-claim';
+import { gatewayKeys } from './redis-keys';
+import { handleUpdateParams, isTelegramUpdate, type HandleUpdateParams } from './schemas';
+import { secretMatches, webhookUrl } from './webhook';
+
+const { MoleculerClientError } = Errors;
+
+export function botGatewayService(runtime: Runtime): ServiceSchema {
+  const { config, redis } = runtime;
+  const log = serviceLogger('bot-gateway');
+  const keys = gatewayKeys(config.NAMESPACE);
+  const webhookMode = Boolean(config.TELEGRAM_WEBHOOK_DOMAIN);
+  let bot: Telegraf<BotContext> | undefined;
+  let polling: Promise<void> | undefined;
+
+  return {
+    name: 'bot-gateway',
+    settings: { $noVersionPrefix: true },
+    dependencies: ['users'],
+
+    actions: {
+      /** One update POSTed by Telegram to the HTTP gateway. Resolves once it is handled (or recognised as a duplicate). */
+      handleUpdate: {
+        params: handleUpdateParams,
+        async handler(ctx: Context<HandleUpdateParams>) {
+          if (!webhookMode || !bot) throw new MoleculerClientError('webhook mode is off', 404, 'WEBHOOK_DISABLED');
+          const secret = typeof ctx.params.secretToken === 'string' ? ctx.params.secretToken : undefined;
+          if (!secretMatches(secret, config.TELEGRAM_WEBHOOK_SECRET)) {
+            log.warn({ request_id: ctx.requestID }, 'webhook call with a wrong or missing secret refused');
+            throw new MoleculerClientError('the webhook secret token is wrong or missing', 401, 'FORGED_WEBHOOK');
+          }
+          if (!isTelegramUpdate(ctx.params.update))
+            throw new MoleculerClientError('not a Telegram update', 400, 'INVALID_UPDATE');
+          const update = ctx.params.update as Update;
+          if (!(await claimUpdate(redis, keys, update.update_id, log))) return { ok: true, duplicate: true };
+          await bot.handleUpdate(update);
+          return { ok: true, duplicate: false };
+        },
+      },
+    },
+
+    async started() {
+      bot = createBot({ config, redis, keys, backend: brokerBackend(this.broker), log, claimInChain: !webhookMode });
+      bot.botInfo = await bot.telegram.getMe();
+      if (webhookMode) {
+        await bot.telegram.setWebhook(webhookUrl(config.TELEGRAM_WEBHOOK_DOMAIN!), {
+          secret_token: config.TELEGRAM_WEBHOOK_SECRET!,
+          allowed_updates: [...ALLOWED_UPDATES],
+        });
+        log.info({ bot: bot.botInfo.username }, 'bot started (webhook)');
+        return;
+      }
+      const launching = bot;
+      polling = launching.launch({ allowedUpdates: [...ALLOWED_UPDATES] }).catch((error: unknown) => {
+        log.fatal({ err: error }, 'long polling stopped; no updates are received');
+      });
+      log.info({ bot: bot.botInfo.username }, 'bot started (long polling)');
+    },
+
+    async stopped() {
+      if (bot && !webhookMode) {
+        try {
+          bot.stop('service stopped');
+        } catch {
+          // it never got to polling
+        }
+        await polling;
+      }
+      bot = undefined;
+    },
+  };
+}

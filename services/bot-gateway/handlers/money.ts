@@ -1,0 +1,40 @@
+// /deposit, /balance and /referrals: what the user needs to pay in and what they have.
+import { t } from '../../../lib/i18n';
+import type { BotContext } from '../context';
+import { Buttons, mainMenu } from '../keyboards';
+import { balanceText, depositText, referralLink, referralsText } from '../views';
+import { currentUserRecord, optional, say, type BotDeps } from './common';
+
+export async function showDeposit(ctx: BotContext, deps: BotDeps): Promise<void> {
+  const user = await currentUserRecord(ctx, deps);
+  const lang = ctx.gateway.lang;
+  if (!user.walletAddress) {
+    await say(ctx, t(lang, 'deposit.no_wallet'), {
+      inline_keyboard: [[{ text: t(lang, 'menu.wallet'), callback_data: Buttons.wallet }]],
+    });
+    return;
+  }
+  await say(ctx, depositText(lang, deps.config, user.walletAddress), mainMenu(lang));
+}
+
+export async function showBalance(ctx: BotContext, deps: BotDeps): Promise<void> {
+  const user = await currentUserRecord(ctx, deps);
+  const lang = ctx.gateway.lang;
+  const balance = await optional(ctx, 'ledger.balance', () => deps.backend.balance(user.id, ctx.gateway.requestId));
+  if (!balance) {
+    await say(ctx, t(lang, 'common.unavailable'), mainMenu(lang));
+    return;
+  }
+  await say(ctx, balanceText(lang, balance, deps.config.USDT_DECIMALS), mainMenu(lang));
+}
+
+export async function showReferrals(ctx: BotContext, deps: BotDeps): Promise<void> {
+  const user = await currentUserRecord(ctx, deps);
+  const lang = ctx.gateway.lang;
+  const [counts, earnings] = await Promise.all([
+    deps.backend.referralCounts(user.id, ctx.gateway.requestId),
+    optional(ctx, 'ledger.referralEarnings', () => deps.backend.referralEarnings(user.id, ctx.gateway.requestId)),
+  ]);
+  const link = referralLink(ctx.botInfo.username, user.referralCode);
+  await say(ctx, referralsText(lang, link, counts, earnings, deps.config.USDT_DECIMALS), mainMenu(lang));
+}

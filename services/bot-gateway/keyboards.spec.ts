@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { LANGUAGES } from '../../lib/i18n';
+import { Buttons, allKeyboards } from './keyboards';
+
+describe('keyboards', () => {
+  for (const lang of LANGUAGES) {
+    it(`keep every callback_data within Telegram's 1-64 bytes (${lang})`, () => {
+      const buttons = allKeyboards(lang).flatMap((keyboard) => keyboard.inline_keyboard.flat());
+      expect(buttons).to.not.be.empty;
+      for (const button of buttons) {
+        const data = 'callback_data' in button ? button.callback_data : undefined;
+        expect(data, button.text).to.be.a('string');
+        expect(Buffer.byteLength(data!, 'utf8')).to.be.within(1, 64);
+        expect(button.text.trim()).to.not.equal('');
+      }
+    });
+  }
+
+  it('send only callback data the bot handles', () => {
+    const known = new Set<string>(Object.values(Buttons));
+    for (const lang of LANGUAGES) {
+      for (const button of allKeyboards(lang).flatMap((k) => k.inline_keyboard.flat())) {
+        expect(known.has((button as { callback_data: string }).callback_data)).to.equal(true);
+      }
+    }
+    for (const data of Object.values(Buttons)) expect(Buffer.byteLength(data)).to.be.within(1, 64);
+  });
+
+  it('label buttons in the user’s language', () => {
+    const [en] = allKeyboards('en');
+    const [ru] = allKeyboards('ru');
+    expect(en!.inline_keyboard.flat().map((b) => b.text)).to.not.deep.equal(
+      ru!.inline_keyboard.flat().map((b) => b.text),
+    );
+  });
+});

@@ -1,0 +1,17 @@
+import type { MiddlewareFn } from 'telegraf';
+import type { BotContext } from '../context';
+
+export function logUpdates(): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    const started = performance.now();
+    const kind = ctx.updateType;
+    const command = ctx.text?.startsWith('/') ? ctx.text.split(/\s/, 1)[0] : undefined;
+    const data = ctx.callbackQuery && 'data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined;
+    try {
+      await next();
+    } finally {
+      // Never the message text itself: it may be anything a user typed.
+      ctx.gateway.log.info({ kind, command, data, ms: Math.round(performance.now() - started) }, 'update handled');
+    }
+  };
+}

@@ -1,0 +1,22 @@
+// Redis keys of the bot gateway. Prefixed with NAMESPACE, like the NATS subjects, so installations (and test
+// runs) that share one Redis never see each other's bans, sessions or update ids.
+
+export interface GatewayKeys {
+  /** Set once per Telegram update_id: the first replica to set it handles the update. */
+  update(updateId: number): string;
+  /** Present while the Telegram user is banned (mirror of users.is_banned). */
+  ban(telegramId: string | number): string;
+  /** Update counter of one user in one fixed rate-limit window. */
+  rate(telegramId: string | number, window: number): string;
+  /** The user's small dialog state (JSON). */
+  session(telegramId: string | number): string;
+}
+
+export function gatewayKeys(namespace: string): GatewayKeys {
+  return {
+    update: (updateId) => `${namespace}:tg:update:${updateId}`,
+    ban: (telegramId) => `${namespace}:ban:${telegramId}`,
+    rate: (telegramId, window) => `${namespace}:rl:${telegramId}:${window}`,
+    session: (telegramId) => `${namespace}:session:${telegramId}`,
+  };
+}

@@ -1,0 +1,100 @@
+// The texts of each screen, built from plain data so they can be checked without Telegram.
+import { depositLevels, type Config } from '../../lib/config';
+import { t, trustedHtml, type Language } from '../../lib/i18n';
+import { formatAmount, fromUnits, parseAmount } from '../../lib/money';
+import type { ReferralOutcome } from './registration';
+
+const MAX_FRACTION_DIGITS = 6;
+
+/** Base units → "12.5", "0.123456", "10": at most 6 fraction digits, rounded down, as the notifier shows them. */
+export function displayAmount(units: bigint | string, decimals: number): string {
+  return formatAmount(fromUnits(units), decimals, Math.min(MAX_FRACTION_DIGITS, decimals));
+}
+
+export function startText(
+  lang: Language,
+  name: string,
+  registration: { created: boolean; referral: ReferralOutcome },
+  referralCodeGiven: boolean,
+): string {
+  const parts = [t(lang, registration.created ? 'start.welcome_new' : 'start.welcome_back', { name })];
+  if (referralCodeGiven) {
+    const key = referralNoteKey(registration.created, registration.referral);
+    if (key) parts.push(t(lang, key));
+  }
+  return parts.join('\n\n');
+}
+
+function referralNoteKey(created: boolean, referral: ReferralOutcome): string | undefined {
+  switch (referral) {
+    case 'linked':
+      return 'start.referral_linked';
+    case 'self':
+      return 'start.referral_self';
+    case 'unknown':
+      return 'start.referral_unknown';
+    case 'cycle':
+      return 'start.referral_cycle';
+    case 'none':
+      return created ? undefined : 'start.referral_already_registered';
+  }
+}
+
+type DepositConfig = Pick<
+  Config,
+  | `DEPOSIT_LEVEL_${1 | 2 | 3 | 4 | 5 | 6}`
+  | 'USDT_DECIMALS'
+  | 'SYSTEM_WALLET_ADDRESS'
+  | 'BSC_CONFIRMATION_BLOCKS'
+  | 'BSC_USE_FINALIZED'
+>;
+
+export function depositText(lang: Language, config: DepositConfig, fromWallet: string): string {
+  const levels = depositLevels(config)
+    .map((amount, index) =>
+      t(lang, 'deposit.level_line', {
+        level: index + 1,
+        amount: displayAmount(parseAmount(amount, config.USDT_DECIMALS), config.USDT_DECIMALS),
+      }),
+    )
+    .join('\n');
+  const confirmations = config.BSC_USE_FINALIZED
+    ? t(lang, 'deposit.confirmations_finalized')
+    : t(lang, 'deposit.confirmations_blocks', { count: config.BSC_CONFIRMATION_BLOCKS });
+  return t(lang, 'deposit.instructions', {
+    fromWallet,
+    systemWallet: config.SYSTEM_WALLET_ADDRESS,
+    levels: trustedHtml(levels),
+    confirmations: trustedHtml(confirmations),
+  });
+}
+
+export function balanceText(lang: Language, balance: { available: string; held: string }, decimals: number): string {
+  return t(lang, 'balance.text', {
+    available: displayAmount(balance.available, decimals),
+    held: displayAmount(balance.held, decimals),
+  });
+}
+
+export function referralLink(botUsername: string, code: string): string {
+  return `https://t.me/${botUsername}?start=${code}`;
+}
+
+export function referralsText(
+  lang: Language,
+  link: string,
+  counts: readonly { level: number; count: number }[],
+  earnings: readonly { level: number; amount: string }[] | undefined,
+  decimals: number,
+): string {
+  const earned = new Map((earnings ?? []).map((e) => [e.level, fromUnits(e.amount)]));
+  const lines = counts.map(({ level, count }) =>
+    t(lang, 'referrals.line', {
+      level,
+      count,
+      amount: earnings ? displayAmount(earned.get(level) ?? 0n, decimals) : '?',
+    }),
+  );
+  if (!earnings) lines.push(t(lang, 'referrals.earnings_unavailable'));
+  return t(lang, 'referrals.text', { link, lines: trustedHtml(lines.join('\n')) });
+}

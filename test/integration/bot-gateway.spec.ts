@@ -1,0 +1,596 @@
+// The bot end to end on real parts: telegraf against the project's Telegram Bot API emulator (long polling and
+// webhook through the HTTP gateway), PostgreSQL, Redis and NATS, with the users and ledger services.
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { apiGatewayService } from '../../gateway/api.service';
+import { loadConfig, type Config } from '../../lib/config';
+import { createRedis, type Redis } from '../../lib/redis';
+import { startNode, type Node, type ServiceFactory } from '../../lib/runtime';
+import { botGatewayService } from '../../services/bot-gateway/bot-gateway.service';
+import { usersService } from '../../services/bot-gateway/users.service';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import {
+  TelegramEmulator,
+  type RecordedMessage,
+  type SimulatedUser,
+  type SimulatedUserOptions,
+} from '../support/telegram-emulator';
+
+process.env.LOG_LEVEL ??= 'warn';
+
+const SYSTEM_WALLET = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
+const walletOf = () => `0x${randomBytes(20).toString('hex')}`;
+
+function testConfig(db: TestDatabase, emulator: TelegramEmulator, overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: db.url,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    NATS_URL: 'nats://127.0.0.1:4222',
+    NAMESPACE: `bot-spec-${randomBytes(4).toString('hex')}`,
+    METRICS_PORT: '0',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    TELEGRAM_BOT_TOKEN: emulator.token,
+    TELEGRAM_API_ROOT: emulator.apiRoot,
+    BSC_RPC_URLS: 'http://127.0.0.1:8545',
+    BSC_START_BLOCK: '0',
+    SYSTEM_WALLET_ADDRESS: SYSTEM_WALLET,
+    RATE_LIMIT_MAX_REQUESTS: '1000',
+    ...overrides,
+  });
+}
+
+/** The real ledger when it exists; a stand-in answering like it otherwise. */
+async function ledgerFactory(): Promise<ServiceFactory> {
+  if (existsSync('services/ledger/ledger.service.ts')) {
+    const { ledgerService } = await import('../../services/ledger/ledger.service');
+    return ledgerService;
+  }
+  return () => ({
+    name: 'ledger',
+    actions: {
+      balance: () => ({ available: '0', held: '0' }),
+      referralEarnings: () => [1, 2, 3].map((level) => ({ level, amount: '0' })),
+    },
+  });
+}
+
+/** Sends `text` and resolves with the first bot message after it (that matches, if a matcher is given). */
+async function send(user: SimulatedUser, text: string, matcher?: RegExp): Promise<RecordedMessage> {
+  const sent = user.sendText(text);
+  return user.waitForMessage((m) => m.message_id > sent.message_id && (!matcher || matcher.test(m.text)));
+}
+
+/** Presses a button and resolves with the first bot message sent after it. */
+async function press(
+  user: SimulatedUser,
+  message: RecordedMessage,
+  data: string,
+  matcher?: RegExp,
+): Promise<RecordedMessage> {
+  const last = Math.max(0, ...user.messages({ includeDeleted: true }).map((m) => m.message_id));
+  user.pressButton(message, data);
+  return user.waitForMessage((m) => m.message_id > last && (!matcher || matcher.test(m.text)));
+}
+
+function buttonsOf(message: RecordedMessage): string[] {
+  const markup = message.reply_markup;
+  return markup && 'inline_keyboard' in markup ? markup.inline_keyboard.flat().map((b) => b.callback_data ?? '') : [];
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('bot-gateway', function () {
+  this.timeout(60_000);
+  let db: TestDatabase;
+  let redis: Redis;
+  let ledger: ServiceFactory;
+
+  before(async () => {
+    db = await createTestDatabase('bot');
+    redis = createRedis('redis://127.0.0.1:6379');
+    ledger = await ledgerFactory();
+  });
+  after(async () => {
+    redis?.disconnect();
+    await db?.drop();
+  });
+
+  const userRow = async (telegramId: number) =>
+    (
+      await db.pool.query<{
+        id: string;
+        wallet_address: string | null;
+        referrer_id: string | null;
+        referral_code: string;
+      }>('SELECT id, wallet_address, referrer_id, referral_code FROM users WHERE telegram_id = $1', [telegramId])
+    ).rows;
+
+  describe('in long polling mode', () => {
+    let emulator: TelegramEmulator;
+    let node: Node;
+    const user = (options: SimulatedUserOptions = {}) => emulator.user({ language_code: 'en', ...options });
+
+    before(async () => {
+      emulator = new TelegramEmulator({ enforceLimits: false });
+      await emulator.start();
+      node = await startNode(testConfig(db, emulator), [usersService, botGatewayService, ledger], { db, redis });
+    });
+    after(async () => {
+      await node?.stop();
+      await emulator?.stop();
+    });
+
+    it('welcomes a new user with the menu and a returning user differently', async () => {
+      const ann = user({ first_name: 'Ann' });
+      const first = await send(ann, '/start');
+      expect(first.text).to.match(/^👋 Welcome to SigmaTrade, Ann!/);
+      expect(first.parse_mode).to.equal('HTML');
+      expect(buttonsOf(first)).to.include.members([
+        'menu:deposit',
+        'menu:balance',
+        'menu:wallet',
+        'menu:referrals',
+        'menu:help',
+      ]);
+      expect(await userRow(ann.id)).to.have.length(1);
+
+      const again = await send(ann, '/start');
+      expect(again.text).to.match(/^👋 Welcome back, Ann!/);
+      expect(await userRow(ann.id)).to.have.length(1);
+    });
+
+    it('links A→B→C→D through invitation links: D has uplines C, B, A at levels 1, 2, 3', async () => {
+      const [a, b, c, d] = ['A', 'B', 'C', 'D'].map((name) => user({ first_name: name }));
+      await send(a!, '/start');
+      let inviter = a!;
+      for (const invited of [b!, c!, d!]) {
+        const link = await send(inviter, '/referrals', /start=/);
+        const code = /https:\/\/t\.me\/sigmatrade_test_bot\?start=([A-Za-z0-9_-]+)/.exec(link.text)?.[1];
+        expect(code, link.text).to.be.a('string');
+        const welcome = await send(invited, `/start ${code}`);
+        expect(welcome.text).to.contain('Welcome to SigmaTrade').and.contain('You joined through an invitation link');
+        inviter = invited;
+      }
+      const [rowA, rowB, rowC, rowD] = await Promise.all([a!, b!, c!, d!].map(async (u) => (await userRow(u.id))[0]!));
+      expect(await node.broker.call('users.uplines', { userId: rowD!.id })).to.deep.equal([
+        { level: 1, userId: rowC!.id },
+        { level: 2, userId: rowB!.id },
+        { level: 3, userId: rowA!.id },
+      ]);
+
+      const referrals = await send(a!, '/referrals', /Referral program/);
+      expect(referrals.text).to.contain('Level 1: 1 people, earned 0 USDT');
+      expect(referrals.text).to.contain('Level 2: 1 people');
+      expect(referrals.text).to.contain('Level 3: 1 people');
+      expect(referrals.text).to.contain(`https://t.me/sigmatrade_test_bot?start=${rowA!.referral_code}`);
+    });
+
+    it('refuses a self-referral, an unknown code and a re-click by an existing user politely, changing nothing', async () => {
+      const a = user({ first_name: 'Alice' });
+      const b = user({ first_name: 'Bert' });
+      const other = user({ first_name: 'Olga' });
+      await send(a, '/start');
+      await send(other, '/start');
+      const [rowA] = await userRow(a.id);
+      const [rowOther] = await userRow(other.id);
+      await send(b, `/start ${rowA!.referral_code}`, /invitation link/);
+
+      const self = await send(b, `/start ${(await userRow(b.id))[0]!.referral_code}`);
+      expect(self.text).to.contain('Welcome back').and.contain("You can't use your own invitation link");
+
+      const reclick = await send(b, `/start ${rowOther!.referral_code}`);
+      expect(reclick.text).to.contain('You are already registered').and.contain('nothing was changed');
+
+      const stranger = user({ first_name: 'Sam' });
+      const unknown = await send(stranger, '/start NoSuchCode');
+      expect(unknown.text).to.contain('Welcome to SigmaTrade').and.contain('This invitation link is not valid');
+
+      expect((await userRow(b.id))[0]!.referrer_id).to.equal(rowA!.id);
+      expect((await userRow(stranger.id))[0]!.referrer_id).to.equal(null);
+      expect(await node.broker.call('users.uplines', { userId: (await userRow(b.id))[0]!.id })).to.deep.equal([
+        { level: 1, userId: rowA!.id },
+      ]);
+    });
+
+    it('creates one row for 20 simultaneous /start of one user', async () => {
+      const eager = user({ first_name: 'Eager' });
+      for (let i = 0; i < 20; i++) eager.sendText('/start');
+      await emulator.waitForIdle(20_000);
+      await eager.waitForMessage(() => eager.messages().length >= 20);
+      expect(await userRow(eager.id)).to.have.length(1);
+      const texts = eager.messages().map((m) => m.text);
+      expect(texts.filter((text) => text.includes('Welcome to SigmaTrade'))).to.have.length(1);
+      expect(texts.filter((text) => text.includes('Welcome back'))).to.have.length(19);
+    });
+
+    it('/wallet with a lowercase address stores it checksummed', async () => {
+      const walt = user();
+      await send(walt, '/start');
+      const saved = await send(walt, '/wallet 0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359');
+      expect(saved.text).to.contain('Wallet saved').and.contain('0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359');
+      expect((await userRow(walt.id))[0]!.wallet_address).to.equal('0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359');
+    });
+
+    it('/wallet asks for the address, refuses bad ones with the reason, stores nothing until a good one', async () => {
+      const owner = user();
+      const taken = walletOf();
+      await send(owner, `/wallet ${taken}`, /Wallet saved/);
+
+      const vera = user();
+      const ask = await send(vera, '/wallet');
+      expect(ask.text).to.contain('You have no wallet registered yet').and.contain('Send me the address');
+      expect(buttonsOf(ask)).to.deep.equal(['wallet:cancel']);
+
+      const refusals: [string, RegExp][] = [
+        ['0xFB6916095ca1df60bB79Ce92cE3Ea74c37c5d359', /checksum \(EIP-55\) does not match/],
+        ['0x1234', /must be 0x followed by 40 hexadecimal/],
+        ['hello', /must be 0x followed by 40 hexadecimal/],
+        [taken, /already registered by another user/],
+        [SYSTEM_WALLET.toLowerCase(), /platform's deposit address/],
+        ['0x0000000000000000000000000000000000000000', /zero address/],
+      ];
+      for (const [address, reason] of refusals) {
+        const answer = await send(vera, address);
+        expect(answer.text, address).to.match(reason);
+      }
+      expect((await userRow(vera.id))[0]!.wallet_address).to.equal(null);
+
+      const mine = walletOf();
+      const saved = await send(vera, mine);
+      expect(saved.text).to.contain('Wallet saved');
+      expect((await userRow(vera.id))[0]!.wallet_address!.toLowerCase()).to.equal(mine);
+
+      // The dialog is over: the next text is not taken as an address.
+      const after = await send(vera, walletOf());
+      expect(after.text).to.contain("I didn't understand that");
+      expect((await userRow(vera.id))[0]!.wallet_address!.toLowerCase()).to.equal(mine);
+
+      // Showing the wallet again, then cancelling, changes nothing.
+      const shown = await send(vera, '/wallet');
+      expect(shown.text.toLowerCase()).to.contain(mine);
+      const cancelled = await press(vera, shown, 'wallet:cancel');
+      expect(cancelled.text).to.contain('your wallet was not changed');
+      await send(vera, walletOf(), /I didn't understand that/);
+      expect((await userRow(vera.id))[0]!.wallet_address!.toLowerCase()).to.equal(mine);
+    });
+
+    it('/deposit asks for a wallet first, then shows the levels, the system wallet, the wallet to send from and the confirmations', async () => {
+      const dora = user();
+      const noWallet = await send(dora, '/deposit');
+      expect(noWallet.text).to.contain('Register your wallet first');
+      expect(buttonsOf(noWallet)).to.deep.equal(['menu:wallet']);
+
+      const wallet = walletOf();
+      const saved = await send(dora, `/wallet ${wallet}`, /Wallet saved/);
+      const checksummed = /0x[0-9a-fA-F]{40}/.exec(saved.text)![0];
+      const deposit = await send(dora, '/deposit');
+      for (const line of [
+        'Level 1: from 10 USDT',
+        'Level 2: from 50 USDT',
+        'Level 3: from 100 USDT',
+        'Level 4: from 250 USDT',
+        'Level 5: from 500 USDT',
+        'Level 6: from 1000 USDT',
+      ]) {
+        expect(deposit.text).to.contain(line);
+      }
+      expect(deposit.text).to.contain(SYSTEM_WALLET).and.contain(checksummed).and.contain('12 block confirmations');
+    });
+
+    it('/balance shows the ledger balance', async () => {
+      const bill = user();
+      const balance = await send(bill, '/balance');
+      expect(balance.text).to.contain('Available: 0 USDT').and.contain('On hold for withdrawals: 0 USDT');
+    });
+
+    it('every command is reachable from the menu, and each press is answered', async () => {
+      const mia = user();
+      const menu = await send(mia, '/start');
+      const expected: [string, RegExp][] = [
+        ['menu:deposit', /Register your wallet first/],
+        ['menu:balance', /Your balance/],
+        ['menu:wallet', /Send me the address/],
+        ['menu:referrals', /Referral program/],
+        ['menu:help', /\/deposit - how to deposit/],
+      ];
+      for (const [data, text] of expected) {
+        const answer = await press(mia, menu, data);
+        expect(answer.text, data).to.match(text);
+      }
+      await mia.waitForMessage(() => mia.callbackAnswers().length === expected.length);
+      expect(mia.callbackAnswers().map((a) => a.data)).to.deep.equal(expected.map(([data]) => data));
+    });
+
+    it('answers an unknown command and an unknown button clearly', async () => {
+      const uma = user();
+      const unknown = await send(uma, '/frobnicate now');
+      expect(unknown.text).to.contain("I don't know the command /frobnicate");
+
+      // A message from an older bot version, with a button this one does not know.
+      const response = await fetch(`${emulator.apiRoot}/bot${emulator.token}/sendMessage`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          chat_id: uma.id,
+          text: 'Old menu',
+          reply_markup: { inline_keyboard: [[{ text: 'Old', callback_data: 'legacy:v0:deposit' }]] },
+        }),
+      });
+      const old = ((await response.json()) as { result: { message_id: number } }).result;
+      uma.pressButton(old.message_id, 'legacy:v0:deposit');
+      await uma.waitForMessage(() => uma.callbackAnswers().length === 1);
+      expect(uma.callbackAnswers()[0]).to.include({ data: 'legacy:v0:deposit', show_alert: true });
+      expect(uma.callbackAnswers()[0]!.text).to.contain('no longer valid');
+    });
+
+    it('speaks Russian to a Russian user', async () => {
+      const ivan = user({ first_name: 'Иван', language_code: 'ru' });
+      const welcome = await send(ivan, '/start');
+      expect(welcome.text).to.match(/^👋 Добро пожаловать в SigmaTrade, Иван!/);
+      const menu =
+        welcome.reply_markup && 'inline_keyboard' in welcome.reply_markup
+          ? welcome.reply_markup.inline_keyboard.flat().map((b) => b.text)
+          : [];
+      expect(menu).to.include('💰 Пополнить');
+      expect((await send(ivan, '/balance')).text).to.contain('Доступно: 0 USDT');
+      expect((await send(ivan, '/wallet 0x12')).text).to.contain('Это не адрес кошелька');
+    });
+
+    it('escapes user-provided names in HTML', async () => {
+      const eve = user({ first_name: '<b>Eve</b> & co' });
+      const welcome = await send(eve, '/start');
+      expect(welcome.text).to.contain('Welcome to SigmaTrade, <b>Eve</b> & co!');
+      expect(
+        welcome.entities.filter((e) => e.type === 'bold').map((e) => welcome.text.substr(e.offset, e.length)),
+      ).to.deep.equal(['SigmaTrade']);
+    });
+
+    it("waits out Telegram's per-chat flood limit instead of losing replies", async () => {
+      emulator.enforceLimits = true;
+      try {
+        const quick = user();
+        const commands: [string, RegExp][] = [
+          ['/start', /Welcome (to SigmaTrade|back)/], // other commands of the batch may register the user first
+          ['/help', /\/deposit - how to deposit/],
+          ['/balance', /Your balance/],
+          ['/referrals', /Referral program/],
+          ['/deposit', /Register your wallet first/],
+          ['/help', /\/deposit - how to deposit/],
+        ];
+        for (const [command] of commands) quick.sendText(command);
+        await quick.waitForMessage(() => quick.messages().length === commands.length, 20_000);
+        await emulator.waitForIdle();
+        const texts = quick.messages().map((m) => m.text);
+        for (const [command, reply] of commands) {
+          expect(texts.filter((text) => reply.test(text)).length, command).to.be.greaterThan(0);
+        }
+        expect(texts).to.have.length(commands.length);
+        expect(emulator.calls('sendMessage').some((c) => c.status === 429)).to.equal(true);
+      } finally {
+        emulator.enforceLimits = false;
+      }
+    });
+
+    it('answers a banned user with the ban message only, until unbanned', async () => {
+      const bob = user();
+      await send(bob, '/start');
+      const [row] = await userRow(bob.id);
+      await node.broker.call('users.ban', { userId: row!.id, banned: true });
+
+      const refused = await send(bob, '/balance');
+      expect(refused.text).to.equal('Your account is blocked. If you think this is a mistake, please contact support.');
+      await emulator.waitForIdle();
+      await delay(100);
+      expect(bob.messages().at(-1)!.message_id).to.equal(refused.message_id);
+
+      await node.broker.call('users.ban', { userId: row!.id, banned: false });
+      expect((await send(bob, '/balance')).text).to.contain('Your balance');
+    });
+  });
+
+  describe('rate limit', () => {
+    let emulator: TelegramEmulator;
+    let node: Node;
+
+    before(async () => {
+      emulator = new TelegramEmulator({ enforceLimits: false });
+      await emulator.start();
+      // No ledger on this node: /balance shows how its absence is answered.
+      const config = testConfig(db, emulator, { RATE_LIMIT_MAX_REQUESTS: '3', RATE_LIMIT_WINDOW_MS: '60000' });
+      node = await startNode(config, [usersService, botGatewayService], { db, redis });
+    });
+    after(async () => {
+      await node?.stop();
+      await emulator?.stop();
+    });
+
+    it('answers RATE_LIMIT_MAX_REQUESTS updates, then one polite message, then nothing', async () => {
+      const spammer = emulator.user({ language_code: 'en' });
+      for (let i = 0; i < 8; i++) spammer.sendText('/help');
+      await emulator.waitForIdle(20_000);
+      await spammer.waitForMessage(() => spammer.messages().length >= 4);
+      await delay(300);
+      const texts = spammer.messages().map((m) => m.text);
+      expect(texts.filter((text) => text.includes('/deposit - how to deposit'))).to.have.length(3);
+      expect(texts.filter((text) => text.includes('You are sending messages too fast'))).to.have.length(1);
+      expect(texts).to.have.length(4);
+
+      // Others are not affected.
+      const calm = emulator.user({ language_code: 'en' });
+      expect((await send(calm, '/help')).text).to.contain('/deposit - how to deposit');
+    });
+
+    it('says the balance is temporarily unavailable when the ledger does not answer', async () => {
+      const patient = emulator.user({ language_code: 'en' });
+      const answer = await send(patient, '/balance');
+      expect(answer.text).to.equal('This is temporarily unavailable. Please try again in a minute.');
+    });
+  });
+
+  describe('in webhook mode through the HTTP gateway', () => {
+    const secret = `secret_${randomBytes(8).toString('hex')}`;
+    let emulator: TelegramEmulator;
+    let apiNode: Node;
+    let botNode: Node;
+    let baseUrl: string;
+    let namespace: string;
+
+    before(async () => {
+      emulator = new TelegramEmulator({ enforceLimits: false });
+      await emulator.start();
+      const apiConfig = testConfig(db, emulator);
+      namespace = apiConfig.NAMESPACE;
+      apiNode = await startNode(apiConfig, [apiGatewayService], { db, redis, broker: { nodeID: `${namespace}-api` } });
+      const port = (
+        apiNode.broker.getLocalService('api') as unknown as { server: { address(): AddressInfo } }
+      ).server.address().port;
+      baseUrl = `http://127.0.0.1:${port}`;
+      // Telegram insists on https; the emulator delivers https URLs over plain HTTP, as a TLS proxy would.
+      const botConfig = testConfig(db, emulator, {
+        NAMESPACE: namespace,
+        TELEGRAM_WEBHOOK_DOMAIN: `https://127.0.0.1:${port}`,
+        TELEGRAM_WEBHOOK_SECRET: secret,
+      });
+      botNode = await startNode(botConfig, [usersService, botGatewayService, ledger], {
+        db,
+        redis,
+        broker: { nodeID: `${namespace}-bot` },
+      });
+      await apiNode.broker.waitForServices(['bot-gateway'], 10_000);
+    });
+    after(async () => {
+      await botNode?.stop();
+      await apiNode?.stop();
+      await emulator?.stop();
+    });
+
+    const postUpdate = (update: object, secretToken?: string) =>
+      fetch(`${baseUrl}/telegram/webhook`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          ...(secretToken !== undefined ? { 'X-Telegram-Bot-Api-Secret-Token': secretToken } : {}),
+        },
+        body: JSON.stringify(update),
+      });
+
+    const helpUpdate = (target: SimulatedUser, updateId: number) => ({
+      update_id: updateId,
+      message: {
+        message_id: 100_000 + (updateId % 100_000),
+        from: target.info,
+        chat: { id: target.id, type: 'private', first_name: target.info.first_name },
+        date: Math.floor(Date.now() / 1000),
+        text: '/help',
+        entities: [{ type: 'bot_command', offset: 0, length: 5 }],
+      },
+    });
+
+    it('sets the webhook with the secret and handles updates Telegram delivers', async () => {
+      const info = emulator.calls('setWebhook').at(-1)!;
+      expect(info.params).to.include({
+        url: `${baseUrl.replace('http:', 'https:')}/telegram/webhook`,
+        secret_token: secret,
+      });
+      const wendy = emulator.user({ first_name: 'Wendy', language_code: 'en' });
+      const welcome = await send(wendy, '/start');
+      expect(welcome.text).to.contain('Welcome to SigmaTrade, Wendy!');
+      await emulator.waitForIdle(); // the delivery is answered (and logged) after the bot's reply
+      const deliveries = emulator.webhookDeliveries().filter((d) => d.status === 200);
+      expect(deliveries.length).to.be.greaterThan(0);
+      expect(deliveries.every((d) => d.secret_token === secret)).to.equal(true);
+    });
+
+    it('handles an update delivered twice only once', async () => {
+      const dan = emulator.user({ language_code: 'en' });
+      await send(dan, '/start');
+      await emulator.waitForIdle();
+      const before = dan.messages().length;
+      const update = helpUpdate(dan, 700_000_000 + Math.floor(Math.random() * 100_000_000));
+
+      const first = await postUpdate(update, secret);
+      expect(first.status).to.equal(200);
+      expect(await first.json()).to.deep.equal({ ok: true, duplicate: false });
+      const second = await postUpdate(update, secret);
+      expect(second.status).to.equal(200);
+      expect(await second.json()).to.deep.equal({ ok: true, duplicate: true });
+
+      await delay(300);
+      expect(dan.messages()).to.have.length(before + 1);
+      expect(dan.messages().at(-1)!.text).to.contain('/deposit - how to deposit');
+    });
+
+    it('refuses a forged webhook call with 401 and processes nothing', async () => {
+      const fay = emulator.user({ language_code: 'en' });
+      await send(fay, '/start');
+      await emulator.waitForIdle();
+      const before = fay.messages().length;
+      const update = helpUpdate(fay, 800_000_000 + Math.floor(Math.random() * 100_000_000));
+
+      for (const forged of ['wrong-secret', '', undefined]) {
+        const response = await postUpdate(update, forged);
+        expect(response.status, String(forged)).to.equal(401);
+        expect(await response.json()).to.include({ ok: false, error: 'FORGED_WEBHOOK' });
+      }
+      const garbage = await postUpdate({ hello: 'world' }, 'wrong-secret');
+      expect(garbage.status).to.equal(401);
+
+      await delay(300);
+      expect(fay.messages()).to.have.length(before);
+      // Not even claimed: the genuine delivery of this update would still be handled.
+      expect(await redis.exists(`${namespace}:tg:update:${update.update_id}`)).to.equal(0);
+      expect((await postUpdate(update, secret)).status).to.equal(200);
+      await fay.waitForMessage(() => fay.messages().length === before + 1);
+    });
+
+    it('answers 400 to a well-authenticated body that is not an update', async () => {
+      expect((await postUpdate({ hello: 'world' }, secret)).status).to.equal(400);
+    });
+
+    it('answers /health/live and /health/ready', async () => {
+      const live = await fetch(`${baseUrl}/health/live`);
+      expect(live.status).to.equal(200);
+      expect(await live.json()).to.deep.equal({ status: 'ok' });
+
+      const ready = await fetch(`${baseUrl}/health/ready`);
+      expect(ready.status).to.equal(200);
+      expect(await ready.json()).to.deep.equal({
+        status: 'ok',
+        checks: { broker: 'ok', postgres: 'ok', redis: 'ok' },
+        failed: [],
+      });
+    });
+
+    it('answers /health/ready with 503 naming the dependency that is down', async () => {
+      const deadRedis = createRedis('redis://127.0.0.1:1');
+      deadRedis.on('error', () => undefined);
+      const config = testConfig(db, emulator);
+      const broken = await startNode(config, [apiGatewayService], { db, redis: deadRedis });
+      try {
+        const port = (
+          broken.broker.getLocalService('api') as unknown as { server: { address(): AddressInfo } }
+        ).server.address().port;
+        const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+        expect(ready.status).to.equal(503);
+        const body = (await ready.json()) as { status: string; failed: string[]; checks: Record<string, string> };
+        expect(body.status).to.equal('unavailable');
+        expect(body.failed).to.deep.equal(['redis']);
+        expect(body.checks.postgres).to.equal('ok');
+        expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).to.equal(200);
+      } finally {
+        await broken.stop();
+        deadRedis.disconnect();
+      }
+    });
+
+    it('refuses bodies over 1 MB', async () => {
+      const response = await postUpdate({ update_id: 1, padding: 'x'.repeat(1_100_000) }, secret);
+      expect(response.status).to.equal(413);
+    });
+  });
+});

@@ -1,0 +1,60 @@
+// A JSON-RPC proxy in front of Anvil that behaves like a real provider on a bad day: it fails some calls
+// with HTTP 500 and refuses eth_getLogs ranges wider than it allows.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FlakyRpcOptions {
+  target: string;
+  /** Every n-th request answers HTTP 500 (0: never). */
+  failEvery?: number;
+  /** Widest eth_getLogs range served; wider ones get the "block range too large" error providers give. */
+  maxLogRange?: number;
+}
+
+export interface FlakyRpc {
+  url: string;
+  requests: { method: string; failed: false | 'http-500' | 'range' }[];
+  close(): Promise<void>;
+}
+
+export async function startFlakyRpc(options: FlakyRpcOptions): Promise<FlakyRpc> {
+  const requests: FlakyRpc['requests'] = [];
+  let count = 0;
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const call = JSON.parse(body) as { id: number; method: string; params: { fromBlock?: string; toBlock?: string }[] };
+    count++;
+    if (options.failEvery && count % options.failEvery === 0) {
+      requests.push({ method: call.method, failed: 'http-500' });
+      res.writeHead(500).end('upstream unavailable');
+      return;
+    }
+    if (call.method === 'eth_getLogs' && options.maxLogRange) {
+      const filter = call.params[0]!;
+      const range = Number(BigInt(filter.toBlock!) - BigInt(filter.fromBlock!)) + 1;
+      if (range > options.maxLogRange) {
+        requests.push({ method: call.method, failed: 'range' });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: -32005, message: `block range too large, max ${options.maxLogRange}` } }));
+        return;
+      }
+    }
+    requests.push({ method: call.method, failed: false });
+    const upstream = await fetch(options.target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    res.writeHead(upstream.status, { 'content-type': 'application/json' });
+    res.end(await upstream.text());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

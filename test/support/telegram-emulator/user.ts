@@ -1,0 +1,235 @@
+// A simulated Telegram user the test drives: writes to the bot, presses buttons, blocks it, and inspects what
+// the bot sent to its private chat.
+import { describeButtons, inlineButtons, replyKeyboardTexts } from './markup';
+import type {
+  CallbackAnswer,
+  CallbackQuery,
+  InlineKeyboardButton,
+  Message,
+  MessageEntity,
+  MessageMatcher,
+  RecordedMessage,
+  ReplyKeyboardMarkup,
+  Update,
+  UpdateType,
+  User,
+} from './types';
+import { toRecorded, unixTime, type ChatState, type World } from './world';
+
+/** What the user-side needs from the emulator. */
+export interface UserHost {
+  readonly world: World;
+  readonly botUser: User;
+  readonly stopSignal: AbortSignal;
+  enqueue(payload: Partial<Record<UpdateType, unknown>>): Update | undefined;
+}
+
+/** A message given by id or as any object carrying message_id (RecordedMessage, Message). */
+export type MessageRef = number | { message_id: number };
+
+const COMMAND = /^\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?(?=\s|$)/;
+
+export class SimulatedUser {
+  constructor(
+    private readonly host: UserHost,
+    private readonly state: ChatState,
+  ) {}
+
+  get id(): number {
+    return this.state.user.id;
+  }
+
+  /** The Telegram User object the bot sees. */
+  get info(): User {
+    return { ...this.state.user };
+  }
+
+  get hasBlockedBot(): boolean {
+    return this.state.blocked;
+  }
+
+  /**
+   * Writes `text` to the bot: queues a `message` update (with a bot_command entity for "/command ...").
+   * A user who blocked the bot unblocks it first, as the "Restart" button does.
+   */
+  sendText(text: string): Message {
+    if (typeof text !== 'string' || text.trim() === '')
+      throw new Error('sendText: Telegram does not send empty messages');
+    if (this.state.blocked) this.unblockBot();
+    this.state.started = true;
+    const command = COMMAND.exec(text);
+    const entities: MessageEntity[] = command ? [{ type: 'bot_command', offset: 0, length: command[0].length }] : [];
+    const stored = this.state.add(
+      { from: this.info, text, ...(entities.length > 0 ? { entities } : {}) },
+      { fromBot: false, sourceText: text },
+    );
+    this.host.enqueue({ message: structuredClone(stored.message) });
+    this.state.changed();
+    return structuredClone(stored.message);
+  }
+
+  /** Presses the inline button with this callback_data under a message the bot sent to this user. */
+  pressButton(message: MessageRef, callbackData: string): CallbackQuery {
+    return this.press(
+      message,
+      (b) => b.callback_data === callbackData,
+      `callback_data ${JSON.stringify(callbackData)}`,
+    );
+  }
+
+  /** Presses the inline callback button whose label is `text`. */
+  pressButtonWithText(message: MessageRef, text: string): CallbackQuery {
+    return this.press(message, (b) => b.text === text && b.callback_data !== undefined, `text ${JSON.stringify(text)}`);
+  }
+
+  /** Taps a button of the reply keyboard currently shown (sends its text as a message). */
+  pressKeyboardButton(text: string): Message {
+    const keyboard = this.state.replyKeyboard;
+    if (!keyboard) throw new Error(`user ${this.id} has no reply keyboard shown`);
+    const texts = replyKeyboardTexts(keyboard);
+    if (!texts.includes(text)) {
+      throw new Error(
+        `reply keyboard has no button ${JSON.stringify(text)}; it has ${texts.map((t) => `[${t}]`).join(', ')}`,
+      );
+    }
+    if (keyboard.one_time_keyboard) this.state.replyKeyboard = undefined;
+    return this.sendText(text);
+  }
+
+  /** The reply keyboard (ReplyKeyboardMarkup) currently shown to the user, if any. */
+  replyKeyboard(): ReplyKeyboardMarkup | undefined {
+    return this.state.replyKeyboard ? structuredClone(this.state.replyKeyboard) : undefined;
+  }
+
+  /** From now on the bot's sends to this user fail with 403 "Forbidden: bot was blocked by the user". */
+  blockBot(): void {
+    if (this.state.blocked) return;
+    this.state.blocked = true;
+    this.enqueueMembership('member', 'kicked');
+  }
+
+  unblockBot(): void {
+    if (!this.state.blocked) return;
+    this.state.blocked = false;
+    this.enqueueMembership('kicked', 'member');
+  }
+
+  /** What the bot sent to this chat, in order, with edits applied. Deleted messages only on request. */
+  messages({ includeDeleted = false } = {}): RecordedMessage[] {
+    return this.state.botMessages(includeDeleted).map(toRecorded);
+  }
+
+  lastMessage(): RecordedMessage | undefined {
+    return this.messages().at(-1);
+  }
+
+  /** Answers the bot gave (answerCallbackQuery) to this user's button presses, in order. */
+  callbackAnswers(): CallbackAnswer[] {
+    return this.state.callbackAnswers.map((a) => ({ ...a }));
+  }
+
+  /**
+   * Resolves with the first bot message to this chat that matches (already received, received later, or edited
+   * into matching). A RegExp or string is tested against the text the user sees.
+   */
+  waitForMessage(matcher: MessageMatcher, timeoutMs = 10_000): Promise<RecordedMessage> {
+    const matches = toPredicate(matcher);
+    const find = (): RecordedMessage | undefined => this.state.botMessages(true).map(toRecorded).find(matches);
+    const found = find();
+    if (found) return Promise.resolve(found);
+
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        this.host.stopSignal.removeEventListener('abort', onStop);
+      };
+      const unsubscribe = this.state.subscribe(() => {
+        const message = find();
+        if (!message) return;
+        cleanup();
+        resolve(message);
+      });
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`${this.describeWait(matcher)} within ${timeoutMs} ms. ${this.describeReceived()}`));
+      }, timeoutMs);
+      const onStop = (): void => {
+        cleanup();
+        reject(new Error(`${this.describeWait(matcher)}: the emulator was stopped. ${this.describeReceived()}`));
+      };
+      this.host.stopSignal.addEventListener('abort', onStop, { once: true });
+    });
+  }
+
+  private press(ref: MessageRef, pick: (button: InlineKeyboardButton) => boolean, what: string): CallbackQuery {
+    if (this.state.blocked) throw new Error(`user ${this.id} has blocked the bot and cannot press its buttons`);
+    const messageId = typeof ref === 'number' ? ref : ref.message_id;
+    const stored = this.state.get(messageId);
+    if (!stored || !stored.fromBot || stored.deleted) {
+      throw new Error(
+        `user ${this.id}: no message #${messageId} from the bot in this chat${stored?.deleted ? ' (it was deleted)' : ''}`,
+      );
+    }
+    const button = inlineButtons(stored.message.reply_markup).find(pick);
+    if (!button) {
+      throw new Error(
+        `message #${messageId} has no inline button with ${what}; it has ${describeButtons(stored.message.reply_markup)}`,
+      );
+    }
+    const query: CallbackQuery = {
+      id: this.host.world.newCallbackQueryId(),
+      from: this.info,
+      message: structuredClone(stored.message),
+      chat_instance: this.state.chatInstance,
+      data: button.callback_data!,
+    };
+    this.host.world.callbackQueries.set(query.id, { query, chatId: this.id, answered: false });
+    this.host.enqueue({ callback_query: structuredClone(query) });
+    return query;
+  }
+
+  private enqueueMembership(from: 'member' | 'kicked', to: 'member' | 'kicked'): void {
+    const bot = this.host.botUser;
+    this.host.enqueue({
+      my_chat_member: {
+        chat: { ...this.state.chat },
+        from: this.info,
+        date: unixTime(),
+        old_chat_member: { status: from, user: bot, ...(from === 'kicked' ? { until_date: 0 } : {}) },
+        new_chat_member: { status: to, user: bot, ...(to === 'kicked' ? { until_date: 0 } : {}) },
+      },
+    });
+  }
+
+  private describeWait(matcher: MessageMatcher): string {
+    const what =
+      typeof matcher === 'function'
+        ? `predicate ${matcher.name || '(anonymous)'}`
+        : matcher instanceof RegExp
+          ? String(matcher)
+          : JSON.stringify(matcher);
+    const name = this.state.user.username ? ` (@${this.state.user.username})` : '';
+    return `No bot message to user ${this.id}${name} matched ${what}`;
+  }
+
+  private describeReceived(): string {
+    const received = this.state.botMessages(true);
+    if (received.length === 0) return 'The bot sent this chat nothing.';
+    const lines = received.map((m) => {
+      const flags = [m.edits > 0 ? `edited ${m.edits}x` : '', m.deleted ? 'deleted' : ''].filter(Boolean).join(', ');
+      const buttons = m.message.reply_markup ? ` buttons: ${describeButtons(m.message.reply_markup)}` : '';
+      return `  #${m.message.message_id}${flags ? ` (${flags})` : ''}: ${JSON.stringify(m.message.text ?? '')}${buttons}`;
+    });
+    return `Received ${received.length} message(s):\n${lines.join('\n')}`;
+  }
+}
+
+function toPredicate(matcher: MessageMatcher): (message: RecordedMessage) => boolean {
+  if (typeof matcher === 'function') return matcher;
+  if (typeof matcher === 'string') return (m) => m.text.includes(matcher);
+  return (m) => {
+    matcher.lastIndex = 0; // a /g or /y RegExp is stateful
+    return matcher.test(m.text);
+  };
+}
