@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { parseAmount, parseRate } from '../lib/money';
 import { ensureSystemAccounts } from '../services/ledger/accounts';
 import { checkLedger } from '../services/ledger/checks';
-import { creditDeposit, creditNotifications, planCredit, type ConfirmedDeposit, type CreditRules } from '../services/ledger/deposits';
+import {
+  creditDeposit,
+  creditNotifications,
+  planCredit,
+  type ConfirmedDeposit,
+  type CreditRules,
+} from '../services/ledger/deposits';
 import { createTestDatabase } from '../test/support/database';
 import { runAtRate, runClosedLoop, summarise } from './stats';
 
@@ -12,7 +18,13 @@ const rules: CreditRules = {
   referralRates: ['0.05', '0.04', '0.03'].map(parseRate),
 };
 
-export async function benchLedger(options: { deposits: number; concurrency: number; rate: number; rateSeconds: number; users: number }) {
+export async function benchLedger(options: {
+  deposits: number;
+  concurrency: number;
+  rate: number;
+  rateSeconds: number;
+  users: number;
+}) {
   const db = await createTestDatabase('bench');
   try {
     const system = await ensureSystemAccounts(db.pool);
@@ -30,7 +42,10 @@ export async function benchLedger(options: { deposits: number; concurrency: numb
     const credit = async (i: number) => {
       const d = deposit(i);
       const u = Number(d.userId);
-      const uplines = [1, 2, 3].map((level) => ({ level, userId: String(((u + level * 7919) % options.users) + 4 + options.users) }));
+      const uplines = [1, 2, 3].map((level) => ({
+        level,
+        userId: String(((u + level * 7919) % options.users) + 4 + options.users),
+      }));
       const plan = planCredit(d, uplines, rules);
       const result = await creditDeposit(db.pool, system, d, plan, creditNotifications(d, plan, rules));
       if (!result.credited) throw new Error('a fresh deposit was not credited');

@@ -13,17 +13,25 @@ if (run('ledger')) {
   console.log('\nLedger: deposit credits with three referral legs (PostgreSQL)');
   console.table({
     'max throughput': { 'credits/s': ledger.maxThroughput.creditsPerSecond, ...ledger.maxThroughput.latencyMs },
-    [`fixed ${ledger.fixedRate.ratePerSecond}/s`]: { 'credits/s': ledger.fixedRate.ratePerSecond, ...ledger.fixedRate.latencyMs },
+    [`fixed ${ledger.fixedRate.ratePerSecond}/s`]: {
+      'credits/s': ledger.fixedRate.ratePerSecond,
+      ...ledger.fixedRate.latencyMs,
+    },
   });
 }
 
 if (run('chain')) {
   const { benchChainMonitor } = await import('./chain-monitor');
-  const chain = await benchChainMonitor({ transfers: 10_000, blocks: 20_000 });
+  const chain = await benchChainMonitor({ transfers: 10_000, blocks: 20_000, latencySamples: 40 });
   results.chainMonitor = chain;
   console.log('\nchain-monitor: catch-up over an Anvil history, and credit latency after the confirming block');
   console.table({
-    'catch-up': { blocks: chain.catchUp.blocks, transfers: chain.catchUp.transfers, seconds: chain.catchUp.seconds, 'blocks/s': chain.catchUp.blocksPerSecond },
+    'catch-up': {
+      blocks: chain.catchUp.blocks,
+      transfers: chain.catchUp.transfers,
+      seconds: chain.catchUp.seconds,
+      'blocks/s': chain.catchUp.blocksPerSecond,
+    },
   });
   console.table({ 'credited after confirming block (ms)': chain.creditLatencyMs });
 }

@@ -28,7 +28,11 @@ export function summarise(latenciesMs: number[]): LatencySummary {
 }
 
 /** Runs `count` jobs with at most `concurrency` in flight; returns each job's latency in ms. */
-export async function runClosedLoop(count: number, concurrency: number, job: (i: number) => Promise<unknown>): Promise<number[]> {
+export async function runClosedLoop(
+  count: number,
+  concurrency: number,
+  job: (i: number) => Promise<unknown>,
+): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
   await Promise.all(
@@ -45,7 +49,11 @@ export async function runClosedLoop(count: number, concurrency: number, job: (i:
 }
 
 /** Starts jobs at a fixed rate (open loop), so latency includes any queueing the system causes. */
-export async function runAtRate(ratePerSecond: number, seconds: number, job: (i: number) => Promise<unknown>): Promise<number[]> {
+export async function runAtRate(
+  ratePerSecond: number,
+  seconds: number,
+  job: (i: number) => Promise<unknown>,
+): Promise<number[]> {
   const total = Math.round(ratePerSecond * seconds);
   const latencies: number[] = [];
   const started = performance.now();

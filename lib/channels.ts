@@ -42,7 +42,11 @@ export interface ChannelAdapter {
   connected?: boolean;
   addPrefixTopic(topic: string): string;
   createStream(streamName: string, subjects: string[], streamOpts?: object): Promise<unknown>;
-  publish(channelName: string, payload: unknown, opts?: { msgID?: string; headers?: Record<string, string> }): Promise<void>;
+  publish(
+    channelName: string,
+    payload: unknown,
+    opts?: { msgID?: string; headers?: Record<string, string> },
+  ): Promise<void>;
 }
 
 /**

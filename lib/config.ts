@@ -99,34 +99,104 @@ const webhookSecret: Parser<string | undefined> = optional((raw) => {
 });
 
 export const variables = {
-  NODE_ENV: { description: 'production, development or test', default: 'production', parse: oneOf('production', 'development', 'test') },
+  NODE_ENV: {
+    description: 'production, development or test',
+    default: 'production',
+    parse: oneOf('production', 'development', 'test'),
+  },
   SERVICES: { description: 'Comma-separated services this process runs (empty: all)', default: '', parse: text },
   NODE_ID: { description: 'Moleculer node id (defaults to host name and pid)', default: '', parse: text },
-  LOG_LEVEL: { description: 'pino log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  LOG_LEVEL: {
+    description: 'pino log level',
+    default: 'info',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  },
 
   DATABASE_URL: { description: 'PostgreSQL connection URL', parse: url('postgres:', 'postgresql:'), secret: true },
   DATABASE_POOL_SIZE: { description: 'PostgreSQL connections per process', default: '10', parse: integer(1, 200) },
-  REDIS_URL: { description: 'Redis URL (update de-duplication, rate limits, bans, sessions)', default: 'redis://127.0.0.1:6379', parse: url('redis:', 'rediss:'), secret: true },
-  NATS_URL: { description: 'NATS server URL with JetStream (transporter and durable channels)', default: 'nats://127.0.0.1:4222', parse: url('nats:', 'tls:'), secret: true },
-  NAMESPACE: { description: 'Moleculer namespace and prefix of JetStream streams (lets several installations share one NATS)', default: 'sigmatrade', parse: (raw: string) => { if (!/^[a-z0-9_-]+$/i.test(raw)) throw new Error('must be letters, digits, _ or -'); return raw; } },
+  REDIS_URL: {
+    description: 'Redis URL (update de-duplication, rate limits, bans, sessions)',
+    default: 'redis://127.0.0.1:6379',
+    parse: url('redis:', 'rediss:'),
+    secret: true,
+  },
+  NATS_URL: {
+    description: 'NATS server URL with JetStream (transporter and durable channels)',
+    default: 'nats://127.0.0.1:4222',
+    parse: url('nats:', 'tls:'),
+    secret: true,
+  },
+  NAMESPACE: {
+    description: 'Moleculer namespace and prefix of JetStream streams (lets several installations share one NATS)',
+    default: 'sigmatrade',
+    parse: (raw: string) => {
+      if (!/^[a-z0-9_-]+$/i.test(raw)) throw new Error('must be letters, digits, _ or -');
+      return raw;
+    },
+  },
 
   TELEGRAM_BOT_TOKEN: { description: 'Bot token from @BotFather', parse: botToken, secret: true },
-  TELEGRAM_API_ROOT: { description: 'Bot API base URL', default: 'https://api.telegram.org', parse: url('http:', 'https:') },
-  TELEGRAM_WEBHOOK_DOMAIN: { description: 'Public HTTPS base URL of the HTTP gateway; webhook mode when set, long polling otherwise', default: '', parse: optional(url('https:', 'http:')) },
-  TELEGRAM_WEBHOOK_SECRET: { description: 'Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (required in webhook mode)', default: '', parse: webhookSecret, secret: true },
-  METRICS_PORT: { description: 'Port of the Prometheus /metrics endpoint of this node (0 turns it off)', default: '3030', parse: integer(0, 65535) },
+  TELEGRAM_API_ROOT: {
+    description: 'Bot API base URL',
+    default: 'https://api.telegram.org',
+    parse: url('http:', 'https:'),
+  },
+  TELEGRAM_WEBHOOK_DOMAIN: {
+    description: 'Public HTTPS base URL of the HTTP gateway; webhook mode when set, long polling otherwise',
+    default: '',
+    parse: optional(url('https:', 'http:')),
+  },
+  TELEGRAM_WEBHOOK_SECRET: {
+    description: 'Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (required in webhook mode)',
+    default: '',
+    parse: webhookSecret,
+    secret: true,
+  },
+  METRICS_PORT: {
+    description: 'Port of the Prometheus /metrics endpoint of this node (0 turns it off)',
+    default: '3030',
+    parse: integer(0, 65535),
+  },
   HTTP_PORT: { description: 'Port of the HTTP gateway (webhook, health)', default: '3000', parse: integer(0, 65535) },
   HTTP_HOST: { description: 'Address the HTTP gateway binds to', default: '0.0.0.0', parse: text },
 
-  BSC_RPC_URLS: { description: 'BSC JSON-RPC URLs, comma-separated, tried in order', parse: urlList('http:', 'https:'), secret: true },
+  BSC_RPC_URLS: {
+    description: 'BSC JSON-RPC URLs, comma-separated, tried in order',
+    parse: urlList('http:', 'https:'),
+    secret: true,
+  },
   BSC_CHAIN_ID: { description: 'Chain id the RPC must report (56 for BSC mainnet)', default: '56', parse: integer(1) },
   BSC_START_BLOCK: { description: 'First block to scan when no cursor is stored yet', parse: blockNumber },
-  BSC_CONFIRMATION_BLOCKS: { description: 'Confirmations before a deposit is credited', default: '12', parse: integer(1, 10_000) },
-  BSC_USE_FINALIZED: { description: "Wait for the chain's finalized tag instead of counting confirmations", default: 'false', parse: boolean },
-  BSC_SCAN_WINDOW_BLOCKS: { description: 'Largest eth_getLogs block range (shrinks when a provider refuses)', default: '5000', parse: integer(1, 1_000_000) },
-  BSC_POLL_INTERVAL_MS: { description: 'How often chain-monitor looks for a new head', default: '1000', parse: integer(10, 600_000) },
-  USDT_CONTRACT: { description: 'USDT (BEP-20) contract address', default: '0x55d398326f99059fF775485246999027B3197955', parse: address },
-  USDT_DECIMALS: { description: "USDT decimals (checked against the contract's decimals() at start-up)", default: '18', parse: integer(0, 36) },
+  BSC_CONFIRMATION_BLOCKS: {
+    description: 'Confirmations before a deposit is credited',
+    default: '12',
+    parse: integer(1, 10_000),
+  },
+  BSC_USE_FINALIZED: {
+    description: "Wait for the chain's finalized tag instead of counting confirmations",
+    default: 'false',
+    parse: boolean,
+  },
+  BSC_SCAN_WINDOW_BLOCKS: {
+    description: 'Largest eth_getLogs block range (shrinks when a provider refuses)',
+    default: '5000',
+    parse: integer(1, 1_000_000),
+  },
+  BSC_POLL_INTERVAL_MS: {
+    description: 'How often chain-monitor looks for a new head',
+    default: '250',
+    parse: integer(10, 600_000),
+  },
+  USDT_CONTRACT: {
+    description: 'USDT (BEP-20) contract address',
+    default: '0x55d398326f99059fF775485246999027B3197955',
+    parse: address,
+  },
+  USDT_DECIMALS: {
+    description: "USDT decimals (checked against the contract's decimals() at start-up)",
+    default: '18',
+    parse: integer(0, 36),
+  },
   SYSTEM_WALLET_ADDRESS: { description: 'Wallet that receives deposits', parse: address },
 
   DEPOSIT_LEVEL_1: { description: 'Smallest USDT amount of deposit level 1', default: '10', parse: tokenAmount },
@@ -136,12 +206,28 @@ export const variables = {
   DEPOSIT_LEVEL_5: { description: 'Smallest USDT amount of deposit level 5', default: '500', parse: tokenAmount },
   DEPOSIT_LEVEL_6: { description: 'Smallest USDT amount of deposit level 6', default: '1000', parse: tokenAmount },
   REFERRAL_ENABLED: { description: 'Pay referral commissions on deposits', default: 'true', parse: boolean },
-  REFERRAL_RATE_LEVEL_1: { description: 'Commission share of a deposit for the direct referrer', default: '0.05', parse: rate },
-  REFERRAL_RATE_LEVEL_2: { description: 'Commission share for the second-level referrer', default: '0.04', parse: rate },
+  REFERRAL_RATE_LEVEL_1: {
+    description: 'Commission share of a deposit for the direct referrer',
+    default: '0.05',
+    parse: rate,
+  },
+  REFERRAL_RATE_LEVEL_2: {
+    description: 'Commission share for the second-level referrer',
+    default: '0.04',
+    parse: rate,
+  },
   REFERRAL_RATE_LEVEL_3: { description: 'Commission share for the third-level referrer', default: '0.03', parse: rate },
-  MAX_REFERRAL_DEPTH: { description: 'How many uplines a new user is linked to (1-3)', default: '3', parse: integer(1, 3) },
+  MAX_REFERRAL_DEPTH: {
+    description: 'How many uplines a new user is linked to (1-3)',
+    default: '3',
+    parse: integer(1, 3),
+  },
 
-  NOTIFICATION_RETRY_INTERVAL_MS: { description: 'How often the notification-retry job resends failed notifications', default: '300000', parse: integer(1000) },
+  NOTIFICATION_RETRY_INTERVAL_MS: {
+    description: 'How often the notification-retry job resends failed notifications',
+    default: '300000',
+    parse: integer(1000),
+  },
 
   RATE_LIMIT_WINDOW_MS: { description: 'Per-user rate-limit window', default: '60000', parse: integer(1000) },
   RATE_LIMIT_MAX_REQUESTS: { description: 'Updates a user may send per window', default: '20', parse: integer(1) },
@@ -196,7 +282,14 @@ function crossCheck(config: Config): string[] {
 }
 
 export function depositLevels(config: Pick<Config, `DEPOSIT_LEVEL_${1 | 2 | 3 | 4 | 5 | 6}`>): string[] {
-  return [config.DEPOSIT_LEVEL_1, config.DEPOSIT_LEVEL_2, config.DEPOSIT_LEVEL_3, config.DEPOSIT_LEVEL_4, config.DEPOSIT_LEVEL_5, config.DEPOSIT_LEVEL_6];
+  return [
+    config.DEPOSIT_LEVEL_1,
+    config.DEPOSIT_LEVEL_2,
+    config.DEPOSIT_LEVEL_3,
+    config.DEPOSIT_LEVEL_4,
+    config.DEPOSIT_LEVEL_5,
+    config.DEPOSIT_LEVEL_6,
+  ];
 }
 
 export function referralRates(config: Pick<Config, `REFERRAL_RATE_LEVEL_${1 | 2 | 3}` | 'REFERRAL_ENABLED'>): bigint[] {

@@ -32,10 +32,7 @@ export function createPool(url: string, max = 10): pg.Pool {
 
 export function createDatabase(url: string, poolSize = 10): Database {
   const { connectionString, schema } = parseDatabaseUrl(url);
-  const adapter = new PrismaPg(
-    { connectionString, max: poolSize, options: `-c search_path="${schema}"` },
-    { schema },
-  );
+  const adapter = new PrismaPg({ connectionString, max: poolSize, options: `-c search_path="${schema}"` }, { schema });
   const prisma = new PrismaClient({ adapter });
   const pool = createPool(url, poolSize);
   return {
@@ -49,7 +46,11 @@ export function createDatabase(url: string, poolSize = 10): Database {
 }
 
 /** Runs `work` in one transaction on a pooled connection; retries serialization failures and deadlocks. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, attempts = 5): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  attempts = 5,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     try {

@@ -54,7 +54,8 @@ export function rootLogger(): Logger {
 function scrubObject(object: Record<string, unknown>): Record<string, unknown> {
   for (const [key, value] of Object.entries(object)) {
     if (typeof value === 'string') object[key] = scrub(value);
-    else if (value instanceof Error) object[key] = { type: value.name, message: scrub(value.message), stack: value.stack && scrub(value.stack) };
+    else if (value instanceof Error)
+      object[key] = { type: value.name, message: scrub(value.message), stack: value.stack && scrub(value.stack) };
   }
   return object;
 }

@@ -12,7 +12,10 @@ export interface MigrationResult {
   alreadyApplied: string[];
 }
 
-export async function migrateDatabase(databaseUrl: string, migrationsDir = 'prisma/migrations'): Promise<MigrationResult> {
+export async function migrateDatabase(
+  databaseUrl: string,
+  migrationsDir = 'prisma/migrations',
+): Promise<MigrationResult> {
   const pool = createPool(databaseUrl, 1);
   const client = await pool.connect();
   try {
@@ -28,9 +31,12 @@ export async function migrateDatabase(databaseUrl: string, migrationsDir = 'pris
       "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
       "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
     const recorded = (
-      await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-        'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
-      )
+      await client.query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+        rolled_back_at: Date | null;
+      }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"')
     ).rows;
     const failed = recorded.find((row) => !row.finished_at && !row.rolled_back_at);
     if (failed) throw new Error(`migration ${failed.migration_name} failed earlier; resolve it before migrating again`);
@@ -50,16 +56,26 @@ export async function migrateDatabase(databaseUrl: string, migrationsDir = 'pris
         continue;
       }
       const id = randomUUID();
-      await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [id, checksum, name]);
+      await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)', [
+        id,
+        checksum,
+        name,
+      ]);
       try {
         await client.query('BEGIN');
         await client.query(sql);
-        await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+        await client.query(
+          'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+          [id],
+        );
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
         // The migration ran in a transaction, so nothing of it is left: record it as rolled back, not stuck.
-        await client.query('UPDATE "_prisma_migrations" SET logs = $2, rolled_back_at = now() WHERE id = $1', [id, String((error as Error).message)]);
+        await client.query('UPDATE "_prisma_migrations" SET logs = $2, rolled_back_at = now() WHERE id = $1', [
+          id,
+          String((error as Error).message),
+        ]);
         throw new Error(`migration ${name} failed: ${(error as Error).message}`);
       }
       result.applied.push(name);

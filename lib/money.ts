@@ -8,7 +8,8 @@ const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 export function parseAmount(input: string, decimals: number): bigint {
   const text = input.trim();
   const match = DECIMAL.exec(text);
-  if (!match) throw new AmountError(`"${input}" is not an amount: use digits with an optional decimal point (no commas)`);
+  if (!match)
+    throw new AmountError(`"${input}" is not an amount: use digits with an optional decimal point (no commas)`);
   const whole = match[1]!;
   const fraction = (match[2] ?? '').replace(/0+$/, '');
   if (fraction.length > decimals) {

@@ -29,7 +29,11 @@ export interface Node {
 }
 
 /** Starts one broker with the given service factories; closes what it opened on stop. */
-export async function startNode(config: Config, factories: ServiceFactory[], overrides: RuntimeOverrides = {}): Promise<Node> {
+export async function startNode(
+  config: Config,
+  factories: ServiceFactory[],
+  overrides: RuntimeOverrides = {},
+): Promise<Node> {
   const db = overrides.db ?? createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const redis = overrides.redis ?? createRedis(config.REDIS_URL);
   const runtime: Runtime = { config, db, redis, log: rootLogger() };
@@ -60,6 +64,15 @@ export function channelAdapter(broker: ServiceBroker): ChannelAdapter {
   return (broker as unknown as { channelAdapter: ChannelAdapter }).channelAdapter;
 }
 
-export async function sendToChannel(broker: ServiceBroker, channel: string, payload: object, msgID?: string): Promise<void> {
-  await (broker as unknown as { sendToChannel(c: string, p: object, o?: object): Promise<void> }).sendToChannel(channel, payload, msgID ? { msgID } : {});
+export async function sendToChannel(
+  broker: ServiceBroker,
+  channel: string,
+  payload: object,
+  msgID?: string,
+): Promise<void> {
+  await (broker as unknown as { sendToChannel(c: string, p: object, o?: object): Promise<void> }).sendToChannel(
+    channel,
+    payload,
+    msgID ? { msgID } : {},
+  );
 }

@@ -51,7 +51,10 @@ if (!process.argv.includes('--no-demo')) {
   }
   const usdt = attachTestUsdt(system.usdtAddress, system.anvil.wallet(0));
   await (await usdt.mint(wallet, parseUsdt('1000'))).wait();
-  const tx = await attachTestUsdt(system.usdtAddress, system.anvil.wallet(1)).transfer(system.systemWallet, parseUsdt('150'));
+  const tx = await attachTestUsdt(system.usdtAddress, system.anvil.wallet(1)).transfer(
+    system.systemWallet,
+    parseUsdt('150'),
+  );
   await tx.wait();
   say('chain', `Bob's wallet sends 150 USDT to the system wallet (${tx.hash})`);
   say('bot → Bob', (await user.waitForMessage(/We see your deposit/, 20_000)).text);

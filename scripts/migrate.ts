@@ -10,7 +10,9 @@ if (!url) {
 try {
   await ensureDatabase(url);
   const { applied, alreadyApplied } = await migrateDatabase(url);
-  console.log(`migrations: ${applied.length} applied${applied.length ? ` (${applied.join(', ')})` : ''}, ${alreadyApplied.length} already applied`);
+  console.log(
+    `migrations: ${applied.length} applied${applied.length ? ` (${applied.join(', ')})` : ''}, ${alreadyApplied.length} already applied`,
+  );
 } catch (error) {
   console.error(`migration failed: ${(error as Error).message}`);
   process.exit(1);

@@ -25,7 +25,8 @@ export function selectServices(list: string): { groups: ServiceGroup[]; factorie
     .filter(Boolean);
   const known = Object.keys(SERVICE_GROUPS) as ServiceGroup[];
   const unknown = names.filter((n) => !known.includes(n as ServiceGroup));
-  if (unknown.length) throw new Error(`SERVICES names unknown service(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  if (unknown.length)
+    throw new Error(`SERVICES names unknown service(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
   const groups = names.length ? (names as ServiceGroup[]) : known;
   return { groups, factories: groups.flatMap((g) => SERVICE_GROUPS[g]) };
 }

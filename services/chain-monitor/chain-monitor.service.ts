@@ -76,12 +76,18 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
       rpc = new FailoverRpc({ urls: config.BSC_RPC_URLS, chainId, log });
       const chain = new Chain(rpc);
       const reported = await chain.chainId();
-      if (reported !== chainId) throw new Error(`BSC_RPC_URLS answers chain id ${reported}, but BSC_CHAIN_ID is ${chainId}`);
+      if (reported !== chainId)
+        throw new Error(`BSC_RPC_URLS answers chain id ${reported}, but BSC_CHAIN_ID is ${chainId}`);
       const decimals = await chain.tokenDecimals(config.USDT_CONTRACT);
       if (decimals !== config.USDT_DECIMALS) {
         throw new Error(`USDT_CONTRACT reports ${decimals} decimals, but USDT_DECIMALS is ${config.USDT_DECIMALS}`);
       }
-      relay = new OutboxRelay({ pool: db.pool, table: 'chain_outbox', log, publish: channelPublisher(channelAdapter(this.broker)) });
+      relay = new OutboxRelay({
+        pool: db.pool,
+        table: 'chain_outbox',
+        log,
+        publish: channelPublisher(channelAdapter(this.broker)),
+      });
       relay.start();
       scanner = new DepositScanner(
         {

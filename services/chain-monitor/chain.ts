@@ -59,7 +59,12 @@ export class Chain {
   /** USDT Transfer logs to `to` in [from, toBlock]. */
   async transfersTo(token: string, to: string, fromBlock: bigint, toBlock: bigint): Promise<TransferLog[]> {
     const logs = await this.rpc.send<RawLog[]>('eth_getLogs', [
-      { address: token, fromBlock: hex(fromBlock), toBlock: hex(toBlock), topics: [TRANSFER_TOPIC, null, zeroPadValue(to, 32)] },
+      {
+        address: token,
+        fromBlock: hex(fromBlock),
+        toBlock: hex(toBlock),
+        topics: [TRANSFER_TOPIC, null, zeroPadValue(to, 32)],
+      },
     ]);
     return logs
       .filter((log) => !log.removed && log.topics.length === 3)

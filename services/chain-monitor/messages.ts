@@ -3,7 +3,8 @@ import { toUnits } from '../../lib/money';
 import type { OutboxMessage } from '../../lib/outbox';
 import type { ObservedTransfer } from './store';
 
-export const transferKey = (chainId: number, t: Pick<ObservedTransfer, 'txHash' | 'logIndex'>) => `${chainId}:${t.txHash}:${t.logIndex}`;
+export const transferKey = (chainId: number, t: Pick<ObservedTransfer, 'txHash' | 'logIndex'>) =>
+  `${chainId}:${t.txHash}:${t.logIndex}`;
 
 /** "We see your deposit": sent once per transfer the first time a registered wallet's transfer is seen. */
 export function detectedMessages(chainId: number, confirmations: number, fresh: ObservedTransfer[]): OutboxMessage[] {

@@ -53,7 +53,10 @@ export class FailoverRpc {
         lastError = error;
         this.current = (index + 1) % this.providers.length;
         const delay = Math.min((this.options.baseDelayMs ?? 200) * 2 ** attempt, this.options.maxDelayMs ?? 5000);
-        this.options.log.warn({ method, attempt: attempt + 1, error: scrub(message), next_url_index: this.current }, 'RPC call failed; retrying');
+        this.options.log.warn(
+          { method, attempt: attempt + 1, error: scrub(message), next_url_index: this.current },
+          'RPC call failed; retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }

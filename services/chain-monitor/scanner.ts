@@ -60,26 +60,40 @@ export class DepositScanner {
     }
     let next = cursor ? cursor.number + 1n : this.settings.startBlock;
     let seen = 0;
+    let confirmed = 0;
+    const depth = await this.confirmedDepth(head);
     while (next <= head && !shouldStop()) {
       const { logs, to } = await this.fetchWindow(next, head);
       const end = await chain.block(to);
       if (!end) throw new Error(`block ${to} disappeared while scanning`);
       // If the logs and the window's end straddle a reorg, the next tick sees the cursor mismatch, or the
       // confirmation pass (which reads the logs again) sees the transfer's new block.
-      const fresh = await store.recordWindow(await this.withOwners(logs), end, this.deps.detectedMessages);
-      if (fresh.length) this.deps.onCommitted();
-      seen += fresh.length;
+      const fresh = await store.recordWindow(await this.withOwners(logs), end, depth, this.announce);
+      if (fresh.seen.length + fresh.confirmed.length) this.deps.onCommitted();
+      seen += fresh.seen.length + fresh.confirmed.length;
+      confirmed += fresh.confirmed.length;
       next = to + 1n;
       this.deps.onProgress?.(to, head);
     }
-    let confirmed = 0;
     for (;;) {
-      const batch = await this.confirm(head);
+      const batch = await this.confirm(depth);
       confirmed += batch.confirmed;
       if (!batch.more) break;
     }
     return { head, scannedTo: next - 1n, seen, confirmed, reorg };
   }
+
+  /** The highest block whose transfers count as confirmed: `confirmations` deep, or finalized. */
+  private async confirmedDepth(head: bigint): Promise<bigint> {
+    if (this.settings.useFinalized) return (await this.deps.chain.block('finalized'))?.number ?? -1n;
+    return head - BigInt(this.settings.confirmations) + 1n;
+  }
+
+  /** New transfers still awaiting depth are announced as detected; ones already deep enough (catch-up) as confirmed. */
+  private readonly announce = (fresh: { seen: ObservedTransfer[]; confirmed: ObservedTransfer[] }) => [
+    ...this.deps.detectedMessages(fresh.seen),
+    ...this.deps.confirmedMessages(fresh.confirmed.filter((t) => t.userId !== null)),
+  ];
 
   /** Reads one window of logs from `from`, halving the window while the provider refuses the range. */
   private async fetchWindow(from: bigint, limit: bigint) {
@@ -107,18 +121,15 @@ export class DepositScanner {
    * Confirms deposits whose block is deep enough (or finalized). The logs of that range are read again, so a
    * transfer is confirmed only if the canonical chain still has it in the block it was seen in.
    */
-  private async confirm(head: bigint): Promise<{ confirmed: number; more: boolean }> {
-    const { chain, store } = this.deps;
-    const depth = this.settings.useFinalized
-      ? ((await chain.block('finalized'))?.number ?? -1n)
-      : head - BigInt(this.settings.confirmations) + 1n;
+  private async confirm(depth: bigint): Promise<{ confirmed: number; more: boolean }> {
+    const { store } = this.deps;
     if (depth < 0n) return { confirmed: 0, more: false };
     const ready = await store.awaitingConfirmation(depth, CONFIRM_BATCH);
     if (ready.length === 0) return { confirmed: 0, more: false };
 
     const last = ready[ready.length - 1]!.blockNumber;
     const current = new Map<string, TransferLog>();
-    for (let from = ready[0]!.blockNumber; from <= last; ) {
+    for (let from = ready[0]!.blockNumber; from <= last;) {
       const { logs, to } = await this.fetchWindow(from, last);
       for (const log of logs) current.set(`${log.txHash}:${log.logIndex}`, log);
       from = to + 1n;
@@ -140,7 +151,7 @@ export class DepositScanner {
     const moved = [...current.values()];
     if (moved.length) {
       const cursor = await store.cursor();
-      if (cursor) await store.recordWindow(await this.withOwners(moved), cursor, this.deps.detectedMessages);
+      if (cursor) await store.recordWindow(await this.withOwners(moved), cursor, -1n, this.announce);
     }
     const unmatched = canonical.filter((t) => t.userId === null);
     if (unmatched.length) {
@@ -151,7 +162,10 @@ export class DepositScanner {
     const count = await store.confirm(canonical, this.deps.confirmedMessages);
     if (count) this.deps.onCommitted();
     for (const t of canonical.filter((t) => t.userId === null)) {
-      this.deps.log.warn({ tx_hash: t.txHash, log_index: t.logIndex, from: t.from }, 'confirmed transfer from an unregistered wallet kept as unmatched');
+      this.deps.log.warn(
+        { tx_hash: t.txHash, log_index: t.logIndex, from: t.from },
+        'confirmed transfer from an unregistered wallet kept as unmatched',
+      );
     }
     return { confirmed: count, more: ready.length === CONFIRM_BATCH && stale.length + count > 0 };
   }
@@ -170,7 +184,10 @@ export class DepositScanner {
     const { orphaned, confirmedAbove } = await store.rewind(ancestor, this.settings.startBlock);
     const at = ancestor?.number ?? this.settings.startBlock - 1n;
     if (confirmedAbove > 0) {
-      log.error({ ancestor: at.toString(), confirmed_above: confirmedAbove }, 'reorg deeper than the confirmation depth: confirmed deposits are affected, reconcile by hand');
+      log.error(
+        { ancestor: at.toString(), confirmed_above: confirmedAbove },
+        'reorg deeper than the confirmation depth: confirmed deposits are affected, reconcile by hand',
+      );
     } else {
       log.warn({ ancestor: at.toString(), orphaned }, 'chain reorganised; rescanning from the common ancestor');
     }

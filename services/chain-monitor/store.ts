@@ -32,25 +32,30 @@ export class TransferStore {
   }
 
   /**
-   * Records one scanned window atomically: its transfers, the checkpoint that moves the cursor, and the
-   * "we see your deposit" messages for transfers seen for the first time. Returns the newly seen ones.
+   * Records one scanned window atomically: its transfers, the checkpoint that moves the cursor, and the messages
+   * for transfers seen for the first time. Transfers at or below `confirmedUpTo` (a catch-up over old blocks) are
+   * recorded as confirmed at once; the others wait as seen. Returns the newly recorded ones.
    */
   async recordWindow(
     transfers: ObservedTransfer[],
     checkpoint: BlockRef,
-    notificationsFor: (fresh: ObservedTransfer[]) => OutboxMessage[],
-  ): Promise<ObservedTransfer[]> {
+    confirmedUpTo: bigint,
+    messagesFor: (fresh: { seen: ObservedTransfer[]; confirmed: ObservedTransfer[] }) => OutboxMessage[],
+  ): Promise<{ seen: ObservedTransfer[]; confirmed: ObservedTransfer[] }> {
     return inTransaction(this.pool, async (client) => {
-      let fresh: ObservedTransfer[] = [];
+      const fresh = { seen: [] as ObservedTransfer[], confirmed: [] as ObservedTransfer[] };
       if (transfers.length > 0) {
         // A transfer orphaned by a reorg and mined again comes back to life with its new block.
-        const { rows } = await client.query<{ tx_hash: string; log_index: number }>(
-          `INSERT INTO observed_transfers (chain_id, tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id)
-           SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::bigint[])
+        const { rows } = await client.query<{ tx_hash: string; log_index: number; status: 'seen' | 'confirmed' }>(
+          `INSERT INTO observed_transfers (chain_id, tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id, status, confirmed_at)
+           SELECT $1, x.*, CASE WHEN x.block_number <= $10 THEN 'confirmed' ELSE 'seen' END, CASE WHEN x.block_number <= $10 THEN now() END
+           FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::bigint[])
+             AS x(tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id)
            ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
-             SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = 'seen', user_id = EXCLUDED.user_id
+             SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, user_id = EXCLUDED.user_id,
+                 status = EXCLUDED.status, confirmed_at = EXCLUDED.confirmed_at
              WHERE observed_transfers.status = 'orphaned' OR (observed_transfers.status = 'seen' AND observed_transfers.block_hash <> EXCLUDED.block_hash)
-           RETURNING tx_hash, log_index, (xmax = 0) AS inserted`,
+           RETURNING tx_hash, log_index, status`,
           [
             this.chainId,
             transfers.map((t) => t.txHash),
@@ -61,11 +66,15 @@ export class TransferStore {
             transfers.map((t) => t.to),
             transfers.map((t) => t.amount.toString()),
             transfers.map((t) => t.userId),
+            confirmedUpTo.toString(),
           ],
         );
-        const written = new Set(rows.map((r) => `${r.tx_hash}:${r.log_index}`));
-        fresh = transfers.filter((t) => written.has(`${t.txHash}:${t.logIndex}`));
-        await enqueue(client, 'chain_outbox', notificationsFor(fresh));
+        const written = new Map(rows.map((r) => [`${r.tx_hash}:${r.log_index}`, r.status]));
+        for (const t of transfers) {
+          const status = written.get(`${t.txHash}:${t.logIndex}`);
+          if (status) fresh[status].push(t);
+        }
+        await enqueue(client, 'chain_outbox', messagesFor(fresh));
       }
       await client.query(
         `INSERT INTO chain_checkpoints (chain_id, block_number, block_hash) VALUES ($1, $2, $3)
@@ -93,7 +102,10 @@ export class TransferStore {
         `SELECT 1 FROM observed_transfers WHERE chain_id = $1 AND block_number > $2 AND status = 'confirmed'`,
         [this.chainId, above],
       );
-      await client.query('DELETE FROM chain_checkpoints WHERE chain_id = $1 AND block_number > $2', [this.chainId, above]);
+      await client.query('DELETE FROM chain_checkpoints WHERE chain_id = $1 AND block_number > $2', [
+        this.chainId,
+        above,
+      ]);
       return { orphaned: orphaned.rowCount ?? 0, confirmedAbove: confirmed.rowCount ?? 0 };
     });
   }
@@ -108,7 +120,10 @@ export class TransferStore {
   }
 
   /** Marks transfers confirmed and, for those with a user, announces them to the ledger, in one transaction. */
-  async confirm(transfers: ObservedTransfer[], announcementsFor: (matched: ObservedTransfer[]) => OutboxMessage[]): Promise<number> {
+  async confirm(
+    transfers: ObservedTransfer[],
+    announcementsFor: (matched: ObservedTransfer[]) => OutboxMessage[],
+  ): Promise<number> {
     if (transfers.length === 0) return 0;
     return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ tx_hash: string; log_index: number }>(
@@ -116,7 +131,13 @@ export class TransferStore {
          FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[]) AS x(tx_hash, log_index, user_id, block_hash)
          WHERE o.chain_id = $1 AND o.tx_hash = x.tx_hash AND o.log_index = x.log_index AND o.status = 'seen' AND o.block_hash = x.block_hash
          RETURNING o.tx_hash, o.log_index`,
-        [this.chainId, transfers.map((t) => t.txHash), transfers.map((t) => t.logIndex), transfers.map((t) => t.userId), transfers.map((t) => t.blockHash)],
+        [
+          this.chainId,
+          transfers.map((t) => t.txHash),
+          transfers.map((t) => t.logIndex),
+          transfers.map((t) => t.userId),
+          transfers.map((t) => t.blockHash),
+        ],
       );
       const updated = new Set(rows.map((r) => `${r.tx_hash}:${r.log_index}`));
       const confirmed = transfers.filter((t) => updated.has(`${t.txHash}:${t.logIndex}`));

@@ -4,7 +4,13 @@ import type pg from 'pg';
 export interface LedgerCheck {
   ok: boolean;
   problems: string[];
-  totals: { deposits: string; depositsClearing: string; commissions: string; referralExpense: string; userBalances: string };
+  totals: {
+    deposits: string;
+    depositsClearing: string;
+    commissions: string;
+    referralExpense: string;
+    userBalances: string;
+  };
 }
 
 export async function checkLedger(pool: pg.Pool): Promise<LedgerCheck> {
@@ -14,14 +20,16 @@ export async function checkLedger(pool: pg.Pool): Promise<LedgerCheck> {
      FROM journal_transfers t LEFT JOIN journal_entries e ON e.transfer_id = t.id
      GROUP BY t.id HAVING COALESCE(SUM(e.amount), 0) <> 0 OR COUNT(e.id) < 2 LIMIT 20`,
   );
-  for (const row of unbalanced.rows) problems.push(`transfer ${row.id} is unbalanced: sum ${row.total} over ${row.legs} entries`);
+  for (const row of unbalanced.rows)
+    problems.push(`transfer ${row.id} is unbalanced: sum ${row.total} over ${row.legs} entries`);
 
   const drifted = await pool.query<{ id: string; balance: string; entries: string }>(
     `SELECT a.id, a.balance, COALESCE(e.total, 0) AS entries
      FROM accounts a LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM journal_entries GROUP BY account_id) e ON e.account_id = a.id
      WHERE a.user_id IS NOT NULL AND a.balance <> COALESCE(e.total, 0) LIMIT 20`,
   );
-  for (const row of drifted.rows) problems.push(`account ${row.id} balance ${row.balance} differs from its entries ${row.entries}`);
+  for (const row of drifted.rows)
+    problems.push(`account ${row.id} balance ${row.balance} differs from its entries ${row.entries}`);
 
   const negative = await pool.query<{ id: string; balance: string }>(
     'SELECT id, balance FROM accounts WHERE user_id IS NOT NULL AND balance < 0 LIMIT 20',
@@ -38,10 +46,14 @@ export async function checkLedger(pool: pg.Pool): Promise<LedgerCheck> {
   );
   const totals = rows[0]!;
   if (totals.deposits !== totals.depositsClearing) {
-    problems.push(`on-chain deposits ${totals.deposits} do not reconcile with the deposits clearing account ${totals.depositsClearing}`);
+    problems.push(
+      `on-chain deposits ${totals.deposits} do not reconcile with the deposits clearing account ${totals.depositsClearing}`,
+    );
   }
   if (totals.commissions !== totals.referralExpense) {
-    problems.push(`referral commissions ${totals.commissions} do not reconcile with the referral expense account ${totals.referralExpense}`);
+    problems.push(
+      `referral commissions ${totals.commissions} do not reconcile with the referral expense account ${totals.referralExpense}`,
+    );
   }
   const systemTotal = BigInt(totals.depositsClearing) + BigInt(totals.referralExpense);
   if (BigInt(totals.userBalances) !== systemTotal) {

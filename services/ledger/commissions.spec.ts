@@ -34,9 +34,13 @@ describe('splitCommissions', () => {
   });
 
   it('pays only the levels that have a rate and an upline', () => {
-    expect(splitCommissions(usdt('10'), uplines.slice(0, 1), rates)).to.deep.equal([{ level: 1, userId: '30', amount: usdt('0.5') }]);
+    expect(splitCommissions(usdt('10'), uplines.slice(0, 1), rates)).to.deep.equal([
+      { level: 1, userId: '30', amount: usdt('0.5') },
+    ]);
     expect(splitCommissions(usdt('10'), uplines, rates.slice(0, 2)).map((c) => c.level)).to.deep.equal([1, 2]);
     expect(splitCommissions(usdt('10'), uplines, [])).to.deep.equal([]); // REFERRAL_ENABLED=false
-    expect(splitCommissions(usdt('10'), uplines, [parseRate('0.05'), 0n, parseRate('0.03')]).map((c) => c.level)).to.deep.equal([1, 3]);
+    expect(
+      splitCommissions(usdt('10'), uplines, [parseRate('0.05'), 0n, parseRate('0.03')]).map((c) => c.level),
+    ).to.deep.equal([1, 3]);
   });
 });

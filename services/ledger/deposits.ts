@@ -9,17 +9,10 @@ import type { OutboxMessage } from '../../lib/outbox';
 import type { SystemAccounts } from './accounts';
 import { splitCommissions, type Commission, type Upline } from './commissions';
 import { depositLevel } from './levels';
+import type { DepositConfirmedMessage } from './schemas';
 
-export interface ConfirmedDeposit {
-  chainId: number;
-  txHash: string;
-  logIndex: number;
-  blockNumber: string;
-  blockHash: string;
-  fromAddress: string;
-  userId: string;
-  amount: bigint;
-}
+/** A deposits.confirmed message with its amount as bigint. */
+export type ConfirmedDeposit = Omit<DepositConfirmedMessage, 'amount'> & { amount: bigint };
 
 export interface CreditRules {
   levelThresholds: readonly bigint[];
@@ -31,7 +24,8 @@ export interface CreditPlan {
   commissions: Commission[];
 }
 
-export type CreditResult = { credited: true; depositId: string; plan: CreditPlan } | { credited: false; reason: 'already-credited' };
+export type CreditResult =
+  { credited: true; depositId: string; plan: CreditPlan } | { credited: false; reason: 'already-credited' };
 
 export function depositKey(d: Pick<ConfirmedDeposit, 'chainId' | 'txHash' | 'logIndex'>): string {
   return `${d.chainId}:${d.txHash.toLowerCase()}:${d.logIndex}`;
@@ -53,7 +47,12 @@ export function creditNotifications(deposit: ConfirmedDeposit, plan: CreditPlan,
       channel: Channels.notificationRequested,
       payload:
         plan.level > 0
-          ? { id: `deposit-credited:${key}`, userId: deposit.userId, template: 'deposit.credited', params: { amount, level: plan.level } }
+          ? {
+              id: `deposit-credited:${key}`,
+              userId: deposit.userId,
+              template: 'deposit.credited',
+              params: { amount, level: plan.level },
+            }
           : {
               id: `deposit-credited:${key}`,
               userId: deposit.userId,
@@ -90,9 +89,10 @@ export async function creditDeposit(
   const users = [...credits.keys()].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
 
   return inTransaction(pool, async (client) => {
-    const first = await client.query<{ deposit_id: string | null; accounts: { id: string; user_id: string }[] | null }>({
-      name: 'ledger.credit.deposit',
-      text: `WITH d AS (
+    const first = await client.query<{ deposit_id: string | null; accounts: { id: string; user_id: string }[] | null }>(
+      {
+        name: 'ledger.credit.deposit',
+        text: `WITH d AS (
                INSERT INTO deposits (chain_id, tx_hash, log_index, user_id, from_address, amount, level, block_number, block_hash)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING
@@ -106,20 +106,21 @@ export async function creditDeposit(
                RETURNING id, user_id
              )
              SELECT (SELECT id FROM d) AS deposit_id, (SELECT json_agg(a) FROM a) AS accounts`,
-      values: [
-        deposit.chainId,
-        deposit.txHash.toLowerCase(),
-        deposit.logIndex,
-        deposit.userId,
-        deposit.fromAddress,
-        deposit.amount.toString(),
-        plan.level,
-        deposit.blockNumber,
-        deposit.blockHash,
-        users,
-        users.map((u) => credits.get(u)!.toString()),
-      ],
-    });
+        values: [
+          deposit.chainId,
+          deposit.txHash.toLowerCase(),
+          deposit.logIndex,
+          deposit.userId,
+          deposit.fromAddress,
+          deposit.amount.toString(),
+          plan.level,
+          deposit.blockNumber,
+          deposit.blockHash,
+          users,
+          users.map((u) => credits.get(u)!.toString()),
+        ],
+      },
+    );
     const depositId = first.rows[0]?.deposit_id;
     if (!depositId) return { credited: false, reason: 'already-credited' } as const;
     const accountOf = new Map((first.rows[0]!.accounts ?? []).map((a) => [String(a.user_id), String(a.id)]));

@@ -68,7 +68,11 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
           // A redelivery of a credited deposit is normal: answer it without asking anyone anything.
           if (await isCredited(db.pool, message.chainId, message.txHash, message.logIndex)) return;
           const uplines = rules.referralRates.length
-            ? await this.broker.call<Upline[], { userId: string }>('users.uplines', { userId: message.userId }, { timeout: 5000, retries: 3 })
+            ? await this.broker.call<Upline[], { userId: string }>(
+                'users.uplines',
+                { userId: message.userId },
+                { timeout: 5000, retries: 3 },
+              )
             : [];
           const deposit = { ...message, amount: BigInt(message.amount) };
           const plan = planCredit(deposit, uplines, rules);
@@ -76,7 +80,12 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
           if (result.credited) {
             relay.kick();
             log.info(
-              { user_id: message.userId, deposit_id: result.depositId, level: plan.level, commissions: plan.commissions.length },
+              {
+                user_id: message.userId,
+                deposit_id: result.depositId,
+                level: plan.level,
+                commissions: plan.commissions.length,
+              },
               'deposit credited',
             );
           }

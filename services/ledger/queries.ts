@@ -18,10 +18,9 @@ export async function referralEarnings(pool: pg.Pool, userId: string): Promise<{
 }
 
 export async function isCredited(pool: pg.Pool, chainId: number, txHash: string, logIndex: number): Promise<boolean> {
-  const { rowCount } = await pool.query('SELECT 1 FROM deposits WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3', [
-    chainId,
-    txHash.toLowerCase(),
-    logIndex,
-  ]);
+  const { rowCount } = await pool.query(
+    'SELECT 1 FROM deposits WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3',
+    [chainId, txHash.toLowerCase(), logIndex],
+  );
   return (rowCount ?? 0) > 0;
 }

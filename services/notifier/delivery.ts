@@ -10,7 +10,10 @@ export interface SendFailure {
 }
 
 export function sendFailure(error: unknown): SendFailure {
-  const e = error as { response?: { error_code?: number; description?: string; parameters?: { retry_after?: number } }; message?: string };
+  const e = error as {
+    response?: { error_code?: number; description?: string; parameters?: { retry_after?: number } };
+    message?: string;
+  };
   return {
     code: e.response?.error_code ?? null,
     description: e.response?.description ?? e.message ?? String(error),
@@ -52,7 +55,13 @@ export class NotificationLog {
   }
 
   /** Stores (or counts again) a failed send; the retry job backs off 1, 2, 4 … minutes, up to 6 hours. */
-  async recordFailure(id: string, userId: string, template: string, params: object, failure: SendFailure): Promise<void> {
+  async recordFailure(
+    id: string,
+    userId: string,
+    template: string,
+    params: object,
+    failure: SendFailure,
+  ): Promise<void> {
     const error = `${failure.code ?? 'network'}: ${failure.description}`.slice(0, 1000);
     const retryAfterMs = (failure.retryAfterSeconds ?? 0) * 1000;
     await this.pool.query(
@@ -69,7 +78,11 @@ export class NotificationLog {
     );
   }
 
-  async due(limit = 100): Promise<{ notification_id: string; user_id: string; template: string; params: Record<string, string | number> }[]> {
+  async due(
+    limit = 100,
+  ): Promise<
+    { notification_id: string; user_id: string; template: string; params: Record<string, string | number> }[]
+  > {
     const { rows } = await this.pool.query(
       `SELECT notification_id, user_id, template, params FROM failed_notifications
        WHERE status = 'pending' AND next_retry_at <= now() ORDER BY next_retry_at LIMIT $1`,

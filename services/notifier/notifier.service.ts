@@ -49,24 +49,46 @@ export function notifierService(runtime: Runtime): ServiceSchema {
         if (await notifications.wasSent(request.id)) return 'duplicate';
         if (!(await notifications.claim(request.id))) return 'duplicate';
         try {
-          const ids = [request.userId, ...(request.params.fromUserId !== undefined ? [String(request.params.fromUserId)] : [])];
-          const contacts = await this.broker.call<Contact[], { userIds: string[] }>('users.contacts', { userIds: ids }, { timeout: 5000, retries: 2 });
+          const ids = [
+            request.userId,
+            ...(request.params.fromUserId !== undefined ? [String(request.params.fromUserId)] : []),
+          ];
+          const contacts = await this.broker.call<Contact[], { userIds: string[] }>(
+            'users.contacts',
+            { userIds: ids },
+            { timeout: 5000, retries: 2 },
+          );
           const recipient = contacts.find((c) => c.userId === request.userId);
           if (!recipient) {
-            await notifications.recordFailure(request.id, request.userId, request.template, request.params, { code: null, description: 'unknown user' });
+            await notifications.recordFailure(request.id, request.userId, request.template, request.params, {
+              code: null,
+              description: 'unknown user',
+            });
             return 'failed';
           }
           const names = new Map(contacts.map((c) => [c.userId, c.firstName ?? '—']));
           const text = renderNotification(request, recipient, config.USDT_DECIMALS, names);
           try {
             const message = await this.sendText(recipient.telegramId, text);
-            await notifications.recordSent(request.id, request.userId, recipient.telegramId, request.template, message.message_id);
-            log.info({ user_id: request.userId, notification_id: request.id, template: request.template }, 'notification sent');
+            await notifications.recordSent(
+              request.id,
+              request.userId,
+              recipient.telegramId,
+              request.template,
+              message.message_id,
+            );
+            log.info(
+              { user_id: request.userId, notification_id: request.id, template: request.template },
+              'notification sent',
+            );
             return 'sent';
           } catch (error) {
             const failure = sendFailure(error);
             await notifications.recordFailure(request.id, request.userId, request.template, request.params, failure);
-            log.warn({ user_id: request.userId, notification_id: request.id, code: failure.code, error: failure.description }, 'notification failed; stored for retry');
+            log.warn(
+              { user_id: request.userId, notification_id: request.id, code: failure.code, error: failure.description },
+              'notification failed; stored for retry',
+            );
             return 'failed';
           }
         } finally {
@@ -79,7 +101,10 @@ export function notifierService(runtime: Runtime): ServiceSchema {
         let waited = 0;
         for (;;) {
           try {
-            return await telegram.sendMessage(chatId, text, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+            return await telegram.sendMessage(chatId, text, {
+              parse_mode: 'HTML',
+              link_preview_options: { is_disabled: true },
+            });
           } catch (error) {
             const failure = sendFailure(error);
             const waitMs = (failure.retryAfterSeconds ?? 0) * 1000;
@@ -95,7 +120,12 @@ export function notifierService(runtime: Runtime): ServiceSchema {
         const due = await notifications.due();
         let sent = 0;
         for (const row of due) {
-          const outcome = await this.deliver({ id: row.notification_id, userId: row.user_id, template: row.template, params: row.params });
+          const outcome = await this.deliver({
+            id: row.notification_id,
+            userId: row.user_id,
+            template: row.template,
+            params: row.params,
+          });
           if (outcome !== 'failed') sent++;
         }
         return { due: due.length, sent };

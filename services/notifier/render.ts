@@ -6,7 +6,12 @@ import type { Contact, NotificationRequest } from './schemas';
 const MONEY_PARAMS = new Set(['amount', 'minimum']);
 
 /** Turns a request into the text its recipient reads, in the recipient's language. */
-export function renderNotification(request: NotificationRequest, recipient: Contact, decimals: number, names: Map<string, string>): string {
+export function renderNotification(
+  request: NotificationRequest,
+  recipient: Contact,
+  decimals: number,
+  names: Map<string, string>,
+): string {
   const params: Params = {};
   for (const [name, value] of Object.entries(request.params)) {
     params[name] = MONEY_PARAMS.has(name) ? formatAmount(BigInt(value), decimals, 6) : value;

@@ -10,7 +10,11 @@ interface Balance {
   held: string;
 }
 
-async function join(system: TestSystem, name: string, code?: string): Promise<{ user: SimulatedUser; code: string; id: string }> {
+async function join(
+  system: TestSystem,
+  name: string,
+  code?: string,
+): Promise<{ user: SimulatedUser; code: string; id: string }> {
   const user = system.emulator.user({ first_name: name, language_code: 'en' });
   user.sendText(code ? `/start ${code}` : '/start');
   await user.waitForMessage(/Welcome to/);
@@ -28,7 +32,11 @@ async function registerWallet(user: SimulatedUser, address: string): Promise<voi
   expect(saved.text).to.contain(address); // stored in its EIP-55 form
 }
 
-async function sendUsdt(system: TestSystem, accountIndex: number, amount: string): Promise<{ hash: string; block: number }> {
+async function sendUsdt(
+  system: TestSystem,
+  accountIndex: number,
+  amount: string,
+): Promise<{ hash: string; block: number }> {
   const from = system.anvil.wallet(accountIndex);
   const tx = await attachTestUsdt(system.usdtAddress, from).transfer(system.systemWallet, parseUsdt(amount));
   const receipt = await tx.wait();
@@ -46,7 +54,9 @@ describe('deposit loop, end to end', function () {
     // Fund the depositors' wallets with test USDT.
     const minter = system.anvil.wallet(0);
     for (const i of [1, 2, 3, 4, 5]) {
-      await (await attachTestUsdt(system.usdtAddress, minter).mint(system.anvil.accounts[i]!.address, parseUsdt('100000'))).wait();
+      await (
+        await attachTestUsdt(system.usdtAddress, minter).mint(system.anvil.accounts[i]!.address, parseUsdt('100000'))
+      ).wait();
     }
   });
   after(async () => system?.stop());
@@ -66,7 +76,10 @@ describe('deposit loop, end to end', function () {
 
     c.user.sendText('/deposit');
     const instructions = await c.user.waitForMessage(/How to deposit/);
-    expect(instructions.text).to.contain(system.systemWallet).and.contain(carolWallet).and.contain('3 block confirmations');
+    expect(instructions.text)
+      .to.contain(system.systemWallet)
+      .and.contain(carolWallet)
+      .and.contain('3 block confirmations');
 
     // D (uplines C, B, A) deposits 1000 USDT: level 6, commissions 5% / 4% / 3%.
     const deposit = await sendUsdt(system, 2, '1000');
@@ -92,8 +105,12 @@ describe('deposit loop, end to end', function () {
     c.user.sendText('/balance');
     await c.user.waitForMessage(/Available: 59\.5 USDT/);
     a.user.sendText('/referrals');
-    const aStats = await a.user.waitForMessage((m) => /Referral program/.test(m.text) && /Level 3: 1 people, earned 30 USDT/.test(m.text));
-    expect(aStats.text).to.match(/Level 1: 1 people/).and.match(/Level 2: 1 people, earned 0\.38 USDT/);
+    const aStats = await a.user.waitForMessage(
+      (m) => /Referral program/.test(m.text) && /Level 3: 1 people, earned 30 USDT/.test(m.text),
+    );
+    expect(aStats.text)
+      .to.match(/Level 1: 1 people/)
+      .and.match(/Level 2: 1 people, earned 0\.38 USDT/);
 
     // Exactly one credit message per promise, even after more blocks and redeliveries.
     await system.anvil.mine(5);
@@ -116,7 +133,10 @@ describe('deposit loop, end to end', function () {
     expect(await system.anvil.provider.getTransactionReceipt(deposit.hash)).to.equal(null);
     await system.anvil.mine(6);
     await eventually(async () => {
-      const rows = await system.db.pool.query<{ status: string }>('SELECT status FROM observed_transfers WHERE tx_hash = $1', [deposit.hash]);
+      const rows = await system.db.pool.query<{ status: string }>(
+        'SELECT status FROM observed_transfers WHERE tx_hash = $1',
+        [deposit.hash],
+      );
       return rows.rows[0]?.status === 'orphaned';
     }, 'the transfer to be orphaned');
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -155,28 +175,43 @@ describe('deposit loop, end to end', function () {
     // A scanner with tiny windows, SIGKILLed once it has committed part of the history.
     const child = system.spawnChainMonitor({ BSC_SCAN_WINDOW_BLOCKS: '7', BSC_POLL_INTERVAL_MS: '50' });
     const head = await system.anvil.blockNumber();
-    await eventually(async () => {
-      const rows = await system.db.pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM observed_transfers WHERE from_address = $1`,
-        [system.anvil.accounts[4]!.address],
-      );
-      return Number(rows.rows[0]!.n) >= 3;
-    }, 'the child scanner to record some deposits', 60_000);
+    await eventually(
+      async () => {
+        const rows = await system.db.pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM observed_transfers WHERE from_address = $1`,
+          [system.anvil.accounts[4]!.address],
+        );
+        return Number(rows.rows[0]!.n) >= 3;
+      },
+      'the child scanner to record some deposits',
+      60_000,
+    );
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
-    const { rows } = await system.db.pool.query<{ block_number: string }>('SELECT max(block_number) AS block_number FROM chain_checkpoints');
+    const { rows } = await system.db.pool.query<{ block_number: string }>(
+      'SELECT max(block_number) AS block_number FROM chain_checkpoints',
+    );
     expect(Number(rows[0]!.block_number)).to.be.below(head, 'killed before it reached the head');
 
     await system.startGroup('chain-monitor');
-    await eventually(async () => (await balanceOf(system, f.id)).available === expected.toString(), 'every deposit credited', 60_000);
+    await eventually(
+      async () => (await balanceOf(system, f.id)).available === expected.toString(),
+      'every deposit credited',
+      60_000,
+    );
     await system.anvil.mine(5);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await balanceOf(system, f.id)).available).to.equal(expected.toString());
-    const credits = await system.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM deposits WHERE from_address = $1', [
-      system.anvil.accounts[4]!.address,
-    ]);
+    const credits = await system.db.pool.query<{ n: string }>(
+      'SELECT count(*) AS n FROM deposits WHERE from_address = $1',
+      [system.anvil.accounts[4]!.address],
+    );
     expect(credits.rows[0]!.n).to.equal('12');
-    await eventually(async () => f.user.messages().filter((m) => /USDT is credited/.test(m.text)).length === 12, 'twelve credit messages', 30_000);
+    await eventually(
+      async () => f.user.messages().filter((m) => /USDT is credited/.test(m.text)).length === 12,
+      'twelve credit messages',
+      30_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(f.user.messages().filter((m) => /USDT is credited/.test(m.text))).to.have.length(12);
     const check = await system.call<{ problems: string[] }>('ledger.check');

@@ -1,15 +1,16 @@
 // The bot end to end on real parts: telegraf against the project's Telegram Bot API emulator (long polling and
 // webhook through the HTTP gateway), PostgreSQL, Redis and NATS, with the users and ledger services.
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { apiGatewayService } from '../../gateway/api.service';
-import { loadConfig, type Config } from '../../lib/config';
+import type { Config } from '../../lib/config';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node, type ServiceFactory } from '../../lib/runtime';
 import { botGatewayService } from '../../services/bot-gateway/bot-gateway.service';
 import { usersService } from '../../services/bot-gateway/users.service';
+import { ledgerService } from '../../services/ledger/ledger.service';
+import { testConfig } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import {
   TelegramEmulator,
@@ -23,39 +24,14 @@ process.env.LOG_LEVEL ??= 'warn';
 const SYSTEM_WALLET = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
 const walletOf = () => `0x${randomBytes(20).toString('hex')}`;
 
-function testConfig(db: TestDatabase, emulator: TelegramEmulator, overrides: Record<string, string> = {}): Config {
-  return loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
+function botConfig(db: TestDatabase, emulator: TelegramEmulator, overrides: Record<string, string> = {}): Config {
+  return testConfig({
     DATABASE_URL: db.url,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    NATS_URL: 'nats://127.0.0.1:4222',
-    NAMESPACE: `bot-spec-${randomBytes(4).toString('hex')}`,
-    METRICS_PORT: '0',
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
     TELEGRAM_BOT_TOKEN: emulator.token,
     TELEGRAM_API_ROOT: emulator.apiRoot,
-    BSC_RPC_URLS: 'http://127.0.0.1:8545',
-    BSC_START_BLOCK: '0',
     SYSTEM_WALLET_ADDRESS: SYSTEM_WALLET,
     RATE_LIMIT_MAX_REQUESTS: '1000',
     ...overrides,
-  });
-}
-
-/** The real ledger when it exists; a stand-in answering like it otherwise. */
-async function ledgerFactory(): Promise<ServiceFactory> {
-  if (existsSync('services/ledger/ledger.service.ts')) {
-    const { ledgerService } = await import('../../services/ledger/ledger.service');
-    return ledgerService;
-  }
-  return () => ({
-    name: 'ledger',
-    actions: {
-      balance: () => ({ available: '0', held: '0' }),
-      referralEarnings: () => [1, 2, 3].map((level) => ({ level, amount: '0' })),
-    },
   });
 }
 
@@ -93,7 +69,7 @@ describe('bot-gateway', function () {
   before(async () => {
     db = await createTestDatabase('bot');
     redis = createRedis('redis://127.0.0.1:6379');
-    ledger = await ledgerFactory();
+    ledger = ledgerService;
   });
   after(async () => {
     redis?.disconnect();
@@ -118,7 +94,7 @@ describe('bot-gateway', function () {
     before(async () => {
       emulator = new TelegramEmulator({ enforceLimits: false });
       await emulator.start();
-      node = await startNode(testConfig(db, emulator), [usersService, botGatewayService, ledger], { db, redis });
+      node = await startNode(botConfig(db, emulator), [usersService, botGatewayService, ledger], { db, redis });
     });
     after(async () => {
       await node?.stop();
@@ -401,7 +377,7 @@ describe('bot-gateway', function () {
       emulator = new TelegramEmulator({ enforceLimits: false });
       await emulator.start();
       // No ledger on this node: /balance shows how its absence is answered.
-      const config = testConfig(db, emulator, { RATE_LIMIT_MAX_REQUESTS: '3', RATE_LIMIT_WINDOW_MS: '60000' });
+      const config = botConfig(db, emulator, { RATE_LIMIT_MAX_REQUESTS: '3', RATE_LIMIT_WINDOW_MS: '60000' });
       node = await startNode(config, [usersService, botGatewayService], { db, redis });
     });
     after(async () => {
@@ -443,7 +419,7 @@ describe('bot-gateway', function () {
     before(async () => {
       emulator = new TelegramEmulator({ enforceLimits: false });
       await emulator.start();
-      const apiConfig = testConfig(db, emulator);
+      const apiConfig = botConfig(db, emulator);
       namespace = apiConfig.NAMESPACE;
       apiNode = await startNode(apiConfig, [apiGatewayService], { db, redis, broker: { nodeID: `${namespace}-api` } });
       const port = (
@@ -451,12 +427,12 @@ describe('bot-gateway', function () {
       ).server.address().port;
       baseUrl = `http://127.0.0.1:${port}`;
       // Telegram insists on https; the emulator delivers https URLs over plain HTTP, as a TLS proxy would.
-      const botConfig = testConfig(db, emulator, {
+      const webhookConfig = botConfig(db, emulator, {
         NAMESPACE: namespace,
         TELEGRAM_WEBHOOK_DOMAIN: `https://127.0.0.1:${port}`,
         TELEGRAM_WEBHOOK_SECRET: secret,
       });
-      botNode = await startNode(botConfig, [usersService, botGatewayService, ledger], {
+      botNode = await startNode(webhookConfig, [usersService, botGatewayService, ledger], {
         db,
         redis,
         broker: { nodeID: `${namespace}-bot` },
@@ -569,7 +545,7 @@ describe('bot-gateway', function () {
     it('answers /health/ready with 503 naming the dependency that is down', async () => {
       const deadRedis = createRedis('redis://127.0.0.1:1');
       deadRedis.on('error', () => undefined);
-      const config = testConfig(db, emulator);
+      const config = botConfig(db, emulator);
       const broken = await startNode(config, [apiGatewayService], { db, redis: deadRedis });
       try {
         const port = (

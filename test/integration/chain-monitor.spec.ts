@@ -2,12 +2,13 @@
 // every deposit is still seen, confirmed and announced exactly once.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../../lib/config';
+import type { Config } from '../../lib/config';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
 import { usersService } from '../../services/bot-gateway/users.service';
 import { startAnvil, type AnvilHandle } from '../support/anvil';
+import { testConfig } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startFlakyRpc, type FlakyRpc } from '../support/flaky-rpc';
 import { deleteNamespaceStreams } from '../support/nats';
@@ -25,20 +26,14 @@ describe('chain-monitor on a faulty provider', function () {
   const nodes: Node[] = [];
 
   const configFor = (overrides: Record<string, string> = {}): Config =>
-    loadConfig({
-      NODE_ENV: 'test',
+    testConfig({
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       DATABASE_URL: db.url,
       NAMESPACE: namespace,
-      METRICS_PORT: '0',
-      TELEGRAM_BOT_TOKEN: '123456789:TEST-chain-monitor-token-abcdefghijk',
       // The first URL refuses connections: every call must fail over to the second.
       BSC_RPC_URLS: `http://127.0.0.1:9,${rpc.url}`,
-      BSC_CHAIN_ID: '56',
-      BSC_START_BLOCK: '0',
       BSC_CONFIRMATION_BLOCKS: '5',
       BSC_POLL_INTERVAL_MS: '50',
-      BSC_SCAN_WINDOW_BLOCKS: '5000',
       USDT_CONTRACT: usdtAddress,
       SYSTEM_WALLET_ADDRESS: anvil.accounts[9]!.address,
       ...overrides,
@@ -65,7 +60,10 @@ describe('chain-monitor on a faulty provider', function () {
     const users = await startNode(configFor(), [usersService], { db, redis });
     nodes.push(users);
     const sender = anvil.wallet(1);
-    const { user } = await users.broker.call<{ user: { id: string } }>('users.register', { telegramId: '5550001', firstName: 'Sam' });
+    const { user } = await users.broker.call<{ user: { id: string } }, object>('users.register', {
+      telegramId: '5550001',
+      firstName: 'Sam',
+    });
     await users.broker.call('users.setWallet', { userId: user.id, address: anvil.accounts[1]!.address });
     const usdt = attachTestUsdt(usdtAddress, anvil.wallet(0));
     await (await usdt.mint(anvil.accounts[1]!.address, parseUsdt('1000'))).wait();
@@ -81,30 +79,43 @@ describe('chain-monitor on a faulty provider', function () {
 
     const monitor = await startNode(configFor(), [chainMonitorService], { db, redis });
     nodes.push(monitor);
-    const confirmed = await eventually(async () => {
-      const { rows } = await db.pool.query<{ tx_hash: string; status: string; user_id: string }>(
-        `SELECT tx_hash, status, user_id FROM observed_transfers ORDER BY block_number`,
-      );
-      return rows.length === 25 && rows.every((r) => r.status === 'confirmed') && rows;
-    }, 'all 25 deposits confirmed', 60_000);
+    const confirmed = await eventually(
+      async () => {
+        const { rows } = await db.pool.query<{ tx_hash: string; status: string; user_id: string }>(
+          `SELECT tx_hash, status, user_id FROM observed_transfers ORDER BY block_number`,
+        );
+        return rows.length === 25 && rows.every((r) => r.status === 'confirmed') && rows;
+      },
+      'all 25 deposits confirmed',
+      60_000,
+    );
     expect(confirmed.map((r) => r.tx_hash)).to.deep.equal(sent);
     expect(confirmed.every((r) => r.user_id === user.id)).to.equal(true);
-    await eventually(async () => (await db.pool.query('SELECT 1 FROM chain_outbox')).rowCount === 0, 'the outbox drained');
+    await eventually(
+      async () => (await db.pool.query('SELECT 1 FROM chain_outbox')).rowCount === 0,
+      'the outbox drained',
+    );
 
     // The provider's faults really happened, and were survived.
     expect(rpc.requests.filter((r) => r.failed === 'http-500').length).to.be.greaterThan(0);
     expect(rpc.requests.filter((r) => r.failed === 'range').length).to.be.greaterThan(0);
-    const status = await monitor.broker.call<{ cursor: { blockNumber: string }; lastError?: string }>('chain-monitor.status');
-    expect(Number(status.cursor.blockNumber)).to.be.at.least(await anvil.blockNumber() - 1);
+    const status = await monitor.broker.call<{ cursor: { blockNumber: string }; lastError?: string }>(
+      'chain-monitor.status',
+    );
+    expect(Number(status.cursor.blockNumber)).to.be.at.least((await anvil.blockNumber()) - 1);
   });
 
   it('refuses to start when the RPC reports another chain, naming the variable', async () => {
-    const error = await startNode(configFor({ BSC_CHAIN_ID: '97' }), [chainMonitorService], { db, redis }).catch((e: Error) => e);
+    const error = await startNode(configFor({ BSC_CHAIN_ID: '97' }), [chainMonitorService], { db, redis }).catch(
+      (e: Error) => e,
+    );
     expect(String(error)).to.match(/BSC_RPC_URLS answers chain id 56, but BSC_CHAIN_ID is 97/);
   });
 
   it('refuses to start when the token decimals differ from USDT_DECIMALS', async () => {
-    const error = await startNode(configFor({ USDT_DECIMALS: '6' }), [chainMonitorService], { db, redis }).catch((e: Error) => e);
+    const error = await startNode(configFor({ USDT_DECIMALS: '6' }), [chainMonitorService], { db, redis }).catch(
+      (e: Error) => e,
+    );
     expect(String(error)).to.match(/USDT_CONTRACT reports 18 decimals, but USDT_DECIMALS is 6/);
   });
 });

@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { ensureSystemAccounts, type SystemAccounts } from '../../services/ledger/accounts';
 import { checkLedger } from '../../services/ledger/checks';
-import { creditDeposit, creditNotifications, planCredit, type ConfirmedDeposit, type CreditRules } from '../../services/ledger/deposits';
+import {
+  creditDeposit,
+  creditNotifications,
+  planCredit,
+  type ConfirmedDeposit,
+  type CreditRules,
+} from '../../services/ledger/deposits';
 import { referralEarnings, userBalance } from '../../services/ledger/queries';
 import { parseAmount, parseRate } from '../../lib/money';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -58,7 +64,9 @@ describe('ledger on PostgreSQL', () => {
       { level: 2, amount: usdt('4') },
       { level: 3, amount: 0n },
     ]);
-    const outbox = await db.pool.query<{ payload: { id: string; userId: string; template: string } }>('SELECT payload FROM ledger_outbox ORDER BY id');
+    const outbox = await db.pool.query<{ payload: { id: string; userId: string; template: string } }>(
+      'SELECT payload FROM ledger_outbox ORDER BY id',
+    );
     expect(outbox.rows.map((r) => [r.payload.userId, r.payload.template])).to.deep.equal([
       ['4', 'deposit.credited'],
       ['3', 'referral.commission'],
@@ -75,7 +83,9 @@ describe('ledger on PostgreSQL', () => {
     await credit(deposit('7', usdt('9.99')));
     const { rows } = await db.pool.query<{ level: number }>('SELECT level FROM deposits');
     expect(rows[0]!.level).to.equal(0);
-    const outbox = await db.pool.query<{ payload: { template: string; params: { minimum: string } } }>('SELECT payload FROM ledger_outbox');
+    const outbox = await db.pool.query<{ payload: { template: string; params: { minimum: string } } }>(
+      'SELECT payload FROM ledger_outbox',
+    );
     expect(outbox.rows[0]!.payload.template).to.equal('deposit.credited_no_level');
     expect(outbox.rows[0]!.payload.params.minimum).to.equal(usdt('10').toString());
   });
@@ -108,7 +118,8 @@ describe('ledger on PostgreSQL', () => {
       const uplines = [1, 2, 3]
         .map((level) => ({ level, userId: users[userIndex - level] }))
         .filter((u): u is { level: number; userId: string } => u.userId !== undefined);
-      const amount = BigInt(Math.floor(Math.random() * 2000) + 1) * 10n ** 15n + BigInt(Math.floor(Math.random() * 1000));
+      const amount =
+        BigInt(Math.floor(Math.random() * 2000) + 1) * 10n ** 15n + BigInt(Math.floor(Math.random() * 1000));
       const d = deposit(users[userIndex]!, amount, { logIndex: i % 3 });
       expectedDeposits += amount;
       work.push(credit(d, uplines));
@@ -135,15 +146,23 @@ describe('ledger on PostgreSQL', () => {
     // a committed transfer takes no more entries
     const { rows: committed } = await db.pool.query<{ id: string }>('SELECT id FROM journal_transfers LIMIT 1');
     error = await db.pool
-      .query('INSERT INTO journal_entries (transfer_id, account_id, amount) VALUES ($1, $2, 1000)', [committed[0]!.id, system.deposits_clearing])
+      .query('INSERT INTO journal_entries (transfer_id, account_id, amount) VALUES ($1, $2, 1000)', [
+        committed[0]!.id,
+        system.deposits_clearing,
+      ])
       .catch((e: Error) => e);
     expect(String(error)).to.match(/same transaction/);
     // an unbalanced transfer does not commit
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
-      const t = await client.query<{ id: string }>(`INSERT INTO journal_transfers (kind, reference) VALUES ('manual', 'x') RETURNING id`);
-      await client.query('INSERT INTO journal_entries (transfer_id, account_id, amount) VALUES ($1, $2, 5)', [t.rows[0]!.id, system.deposits_clearing]);
+      const t = await client.query<{ id: string }>(
+        `INSERT INTO journal_transfers (kind, reference) VALUES ('manual', 'x') RETURNING id`,
+      );
+      await client.query('INSERT INTO journal_entries (transfer_id, account_id, amount) VALUES ($1, $2, 5)', [
+        t.rows[0]!.id,
+        system.deposits_clearing,
+      ]);
       error = await client.query('COMMIT').catch((e: Error) => e);
       expect(String(error)).to.match(/unbalanced/);
     } finally {

@@ -2,12 +2,13 @@
 import { expect } from 'chai';
 import { randomBytes, randomInt } from 'node:crypto';
 import { Errors } from 'moleculer';
-import { loadConfig, type Config } from '../../lib/config';
+import type { Config } from '../../lib/config';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { usersService } from '../../services/bot-gateway/users.service';
 import type { Registration } from '../../services/bot-gateway/registration';
 import type { UserRecord } from '../../services/bot-gateway/user-record';
+import { testConfig } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 process.env.LOG_LEVEL ??= 'warn';
@@ -16,24 +17,8 @@ const SYSTEM_WALLET = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
 const walletOf = () => `0x${randomBytes(20).toString('hex')}`;
 const telegramId = () => String(randomInt(1_000_000_000, 2_000_000_000));
 
-function testConfig(db: TestDatabase, overrides: Record<string, string> = {}): Config {
-  return loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: db.url,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    NATS_URL: 'nats://127.0.0.1:4222',
-    NAMESPACE: `users-spec-${randomBytes(4).toString('hex')}`,
-    METRICS_PORT: '0',
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    TELEGRAM_BOT_TOKEN: '123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-    BSC_RPC_URLS: 'http://127.0.0.1:8545',
-    BSC_START_BLOCK: '0',
-    SYSTEM_WALLET_ADDRESS: SYSTEM_WALLET,
-    ...overrides,
-  });
-}
+const usersConfig = (db: TestDatabase, overrides: Record<string, string> = {}): Config =>
+  testConfig({ DATABASE_URL: db.url, SYSTEM_WALLET_ADDRESS: SYSTEM_WALLET, ...overrides });
 
 async function clientError(promise: Promise<unknown>): Promise<Errors.MoleculerError> {
   try {
@@ -61,7 +46,7 @@ describe('users service', function () {
   before(async () => {
     db = await createTestDatabase('users');
     redis = createRedis('redis://127.0.0.1:6379');
-    config = testConfig(db);
+    config = usersConfig(db);
     node = await startNode(config, [usersService], { db, redis });
   });
   after(async () => {
@@ -144,7 +129,7 @@ describe('users service', function () {
     });
 
     it('stops at MAX_REFERRAL_DEPTH=2', async () => {
-      const shallow = await startNode(testConfig(db, { MAX_REFERRAL_DEPTH: '2' }), [usersService], { db, redis });
+      const shallow = await startNode(usersConfig(db, { MAX_REFERRAL_DEPTH: '2' }), [usersService], { db, redis });
       try {
         const reg = (referralCode?: string) =>
           shallow.broker.call<Registration, object>('users.register', {

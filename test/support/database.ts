@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createDatabase, createPool, type Database } from '../../lib/db';
 import { migrateDatabase } from '../../lib/migrate';
 
-export const TEST_DATABASE_BASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/sigmatrade_test';
+export const TEST_DATABASE_BASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/sigmatrade_test';
 
 export interface TestDatabase extends Database {
   url: string;

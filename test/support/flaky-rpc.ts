@@ -37,12 +37,22 @@ export async function startFlakyRpc(options: FlakyRpcOptions): Promise<FlakyRpc>
       if (range > options.maxLogRange) {
         requests.push({ method: call.method, failed: 'range' });
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: -32005, message: `block range too large, max ${options.maxLogRange}` } }));
+        res.end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: call.id,
+            error: { code: -32005, message: `block range too large, max ${options.maxLogRange}` },
+          }),
+        );
         return;
       }
     }
     requests.push({ method: call.method, failed: false });
-    const upstream = await fetch(options.target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const upstream = await fetch(options.target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     res.writeHead(upstream.status, { 'content-type': 'application/json' });
     res.end(await upstream.text());
   });

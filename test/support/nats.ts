@@ -6,7 +6,8 @@ export async function deleteNamespaceStreams(namespace: string, servers = '127.0
   try {
     const jsm = await nc.jetstreamManager();
     const names: string[] = [];
-    for await (const info of jsm.streams.list()) if (info.config.name.startsWith(`${namespace}_`)) names.push(info.config.name);
+    for await (const info of jsm.streams.list())
+      if (info.config.name.startsWith(`${namespace}_`)) names.push(info.config.name);
     for (const name of names) await jsm.streams.delete(name);
   } finally {
     await nc.close();

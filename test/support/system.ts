@@ -7,6 +7,7 @@ import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { SERVICE_GROUPS, type ServiceGroup } from '../../services';
 import { startAnvil, type AnvilHandle } from './anvil';
+import { TEST_BOT_TOKEN, testEnv } from './config';
 import { createTestDatabase, type TestDatabase } from './database';
 import { deleteNamespaceStreams } from './nats';
 import { TelegramEmulator } from './telegram-emulator';
@@ -38,8 +39,6 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
-export const TEST_BOT_TOKEN = '123456789:TEST-sigmatrade-e2e-token-abcdefghijk';
-
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const anvil = await startAnvil();
   const deployer = anvil.wallet(0);
@@ -50,33 +49,29 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const db = await createTestDatabase('e2e');
   const redis = createRedis('redis://127.0.0.1:6379');
   const namespace = `e2e-${randomBytes(4).toString('hex')}`;
-  const env: Record<string, string> = {
-    NODE_ENV: 'test',
+  const env = testEnv({
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
     DATABASE_URL: db.url,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    NATS_URL: 'nats://127.0.0.1:4222',
     NAMESPACE: namespace,
-    METRICS_PORT: '0',
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
     TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
     TELEGRAM_API_ROOT: emulator.apiRoot,
     BSC_RPC_URLS: anvil.rpcUrl,
     BSC_CHAIN_ID: String(anvil.chainId),
-    BSC_START_BLOCK: '0',
     BSC_CONFIRMATION_BLOCKS: String(options.confirmations ?? 3),
     BSC_POLL_INTERVAL_MS: '100',
     USDT_CONTRACT: usdtAddress,
-    USDT_DECIMALS: '18',
     SYSTEM_WALLET_ADDRESS: systemWallet,
     RATE_LIMIT_MAX_REQUESTS: '100',
     ...options.env,
-  };
+  });
   const config = loadConfig(env);
   const nodes = new Map<ServiceGroup, Node>();
   const startGroup = async (group: ServiceGroup) => {
-    const node = await startNode(config, SERVICE_GROUPS[group], { db, redis, broker: { nodeID: `${namespace}-${group}` } });
+    const node = await startNode(config, SERVICE_GROUPS[group], {
+      db,
+      redis,
+      broker: { nodeID: `${namespace}-${group}` },
+    });
     nodes.set(group, node);
     return node;
   };
@@ -100,7 +95,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     stopGroup,
     spawnChainMonitor(extraEnv = {}) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-        env: { ...process.env, ...env, SERVICES: 'chain-monitor', SKIP_MIGRATIONS: 'true', NODE_ID: `${namespace}-chain-child-${children.length}`, ...extraEnv },
+        env: {
+          ...process.env,
+          ...env,
+          SERVICES: 'chain-monitor',
+          SKIP_MIGRATIONS: 'true',
+          NODE_ID: `${namespace}-chain-child-${children.length}`,
+          ...extraEnv,
+        },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       children.push(child);
@@ -121,7 +123,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     },
   };
   try {
-    for (const group of options.groups ?? (['bot-gateway', 'ledger', 'notifier', 'chain-monitor'] as ServiceGroup[])) await startGroup(group);
+    for (const group of options.groups ?? (['bot-gateway', 'ledger', 'notifier', 'chain-monitor'] as ServiceGroup[]))
+      await startGroup(group);
   } catch (error) {
     await system.stop();
     throw error;
@@ -130,7 +133,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
 }
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
