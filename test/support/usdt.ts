@@ -82,7 +82,7 @@ export interface TestUsdtArtifact {
 
 type Tx = ContractTransactionResponse;
 /** Typed view of a deployed TestUSDT (an ethers `Contract` underneath). */
-export type TestUsdtContract = BaseContract & {
+export interface TestUsdtContract extends BaseContract {
   name: BaseContractMethod<[], string, string>;
   symbol: BaseContractMethod<[], string, string>;
   decimals: BaseContractMethod<[], bigint, bigint>;
@@ -94,7 +94,8 @@ export type TestUsdtContract = BaseContract & {
   transfer: BaseContractMethod<[to: AddressLike, value: BigNumberish], boolean, Tx>;
   approve: BaseContractMethod<[spender: AddressLike, value: BigNumberish], boolean, Tx>;
   transferFrom: BaseContractMethod<[from: AddressLike, to: AddressLike, value: BigNumberish], boolean, Tx>;
-};
+  connect(runner: ContractRunner | null): TestUsdtContract;
+}
 
 const SOLC_SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
@@ -152,7 +153,9 @@ export function compileTestUsdt(opts: { force?: boolean } = {}): TestUsdtArtifac
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length > 0) {
-    throw new Error(`TestUSDT.sol failed to compile:\n${errors.map((e) => e.formattedMessage ?? e.message).join('\n')}`);
+    throw new Error(
+      `TestUSDT.sol failed to compile:\n${errors.map((e) => e.formattedMessage ?? e.message).join('\n')}`,
+    );
   }
   const compiled = output.contracts?.['TestUSDT.sol']?.['TestUSDT'];
   if (!compiled?.evm.bytecode.object) throw new Error('solc returned no bytecode for TestUSDT');
