@@ -548,6 +548,9 @@ async function buildHandle(ctx: {
     // ethers otherwise shares identical requests for 250 ms: a getBlockNumber() right after mine() would
     // return the old head.
     cacheTimeout: -1,
+    // Default 10 ms: every call would wait that long for company before being sent. 0 still batches the
+    // calls issued in the same tick (e.g. Promise.all).
+    batchStallTime: 0,
   });
 
   const accounts = deriveAccounts(ctx.mnemonic, ctx.accountCount);

@@ -1,6 +1,7 @@
-// Builds a long, realistic USDT deposit history on anvil quickly: transactions are signed locally as raw
-// legacy (type 0, like most BSC traffic) transactions, sent in JSON-RPC batches with automine off, and
-// packed into blocks with `anvil_mine`; the empty stretches between busy blocks are mined in one call each.
+// Builds a long USDT deposit history on anvil quickly. Every transaction is a real signed legacy (type 0,
+// EIP-155, like most BSC traffic) raw transaction, planned up front into a block of the history; blocks are
+// then produced in bulk, either by rebuilding windows of empty blocks with `anvil_reorg` (raw tx + block
+// offset pairs) or by sending raw txs with automine off and `anvil_mine`-ing them, empty stretches included.
 import { Interface, SigningKey, Transaction, computeAddress, getAddress, keccak256, toQuantity } from 'ethers';
 import { rpcBatch, rpcCall, type AnvilHandle } from './anvil';
 import { ERC20_INTERFACE, TRANSFER_TOPIC, addressTopic, compileTestUsdt } from './usdt';
@@ -50,13 +51,19 @@ export interface TransferHistoryOptions {
   signWith?: 'auto' | 'local';
   /**
    * How transactions are put into their planned blocks:
-   * - 'reorg' (default, ~2× faster): mine a window of up to 256 empty blocks with `anvil_mine`, then
+   * - 'reorg' (default, ~1.4× faster for 10k deposits): mine a window of up to 256 empty blocks with `anvil_mine`, then
    *   rebuild that window in one `anvil_reorg(depth, [[rawTx, blockOffset], …])` call that places every
    *   raw tx in its block. Two RPC calls per window.
    * - 'mine': per busy block, send its raw txs (automine off) and `anvil_mine` it together with the empty
    *   blocks up to the next busy one. Two RPC calls per busy block.
    */
   packing?: 'reorg' | 'mine';
+  /**
+   * Timestamp step between blocks (anvil_setBlockTimestampInterval while building). Default: anvil's own
+   * behaviour, where the blocks of one `anvil_mine` call share a timestamp (so the head stays near wall
+   * clock); with 1, timestamps strictly increase and the head ends `blocks` seconds in the future.
+   */
+  secondsPerBlock?: number;
   /** Check afterwards, via eth_getLogs, that exactly the planned deposits landed in the planned blocks (default true). */
   verify?: boolean;
 }
@@ -136,9 +143,8 @@ function prng(seed: number): () => number {
   };
 }
 
-const TRANSFER_IFACE = new Interface(ERC20_INTERFACE.fragments);
 function transferData(to: string, amount: bigint): string {
-  return TRANSFER_IFACE.encodeFunctionData('transfer', [to, amount]);
+  return ERC20_INTERFACE.encodeFunctionData('transfer', [to, amount]);
 }
 
 function txFields(p: Planned): { gasLimit: bigint; to: string; value: bigint; data: string } {
@@ -348,26 +354,24 @@ export async function buildTransferHistory(opts: TransferHistoryOptions): Promis
   plan.sort((a, b) => a.block - b.block);
 
   // --- fund ----------------------------------------------------------------------------------------------
+  const url = anvil.rpcUrl;
   const wasAutomine = await anvil.getAutomine();
   const tFund = performance.now();
-  const needUsdt = new Map<number, bigint>();
-  const needDecoy = new Map<number, bigint>();
-  const needGas = new Map<number, bigint>();
-  for (const p of plan) {
-    const tokenTx = p.kind === 'deposit' || p.kind === 'usdt' || p.kind === 'outgoing';
-    if (tokenTx) needUsdt.set(p.from, (needUsdt.get(p.from) ?? 0n) + p.amount);
-    if (p.kind === 'decoy') needDecoy.set(p.from, (needDecoy.get(p.from) ?? 0n) + p.amount);
-    const cost =
-      (tokenTx || p.kind === 'decoy' ? USDT_TRANSFER_GAS : NATIVE_TRANSFER_GAS) * 10n * GWEI +
-      (tokenTx || p.kind === 'decoy' ? 0n : p.amount);
-    needGas.set(p.from, (needGas.get(p.from) ?? 0n) + cost);
-  }
-
-  const url = anvil.rpcUrl;
   const latest = await rpcCall<{ baseFeePerGas?: string }>(url, 'eth_getBlockByNumber', ['latest', false]);
   const baseFee = BigInt(latest.baseFeePerGas ?? '0x0');
   // Empty blocks only lower the base fee and our blocks stay under the gas target, so this always clears.
   const gasPrice = 2n * baseFee + GWEI;
+
+  const needUsdt = new Map<number, bigint>();
+  const needDecoy = new Map<number, bigint>();
+  const needGas = new Map<number, bigint>();
+  for (const p of plan) {
+    const native = p.kind === 'native' || p.kind === 'nativeToDeposit';
+    if (p.kind === 'decoy') needDecoy.set(p.from, (needDecoy.get(p.from) ?? 0n) + p.amount);
+    else if (!native) needUsdt.set(p.from, (needUsdt.get(p.from) ?? 0n) + p.amount);
+    const cost = (native ? NATIVE_TRANSFER_GAS : USDT_TRANSFER_GAS) * gasPrice + (native ? p.amount : 0n);
+    needGas.set(p.from, (needGas.get(p.from) ?? 0n) + cost);
+  }
 
   const counts = (await rpcBatch(
     url,
@@ -377,6 +381,8 @@ export async function buildTransferHistory(opts: TransferHistoryOptions): Promis
 
   try {
     await anvil.setAutomine(false);
+    if (opts.secondsPerBlock !== undefined)
+      await rpcCall(url, 'anvil_setBlockTimestampInterval', [opts.secondsPerBlock]);
     if (opts.fund ?? true) {
       const balances = (await rpcBatch(
         url,
@@ -570,6 +576,8 @@ export async function buildTransferHistory(opts: TransferHistoryOptions): Promis
       timings: { fundMs, signMs, chainMs, verifyMs, totalMs: performance.now() - t0 },
     };
   } finally {
+    if (opts.secondsPerBlock !== undefined)
+      await rpcCall(url, 'anvil_removeBlockTimestampInterval').catch(() => undefined);
     await anvil.setAutomine(wasAutomine).catch(() => undefined);
     anvil.resetNonces();
   }

@@ -201,3 +201,35 @@ export function attachTestUsdt(address: string, runner: ContractRunner | null): 
   const artifact = compileTestUsdt();
   return new BaseContract(address, artifact.abi, runner) as unknown as TestUsdtContract;
 }
+
+type Holder = string | { address: string };
+
+/**
+ * Mints `amountEach` to every holder from the contract's runner (must be the deployer) and waits for all
+ * receipts. Needs automine (or someone mining) to resolve.
+ */
+export async function mintUsdt(
+  usdt: TestUsdtContract,
+  holders: ReadonlyArray<Holder>,
+  amountEach: bigint,
+): Promise<void> {
+  const sent = [];
+  for (const holder of holders) {
+    sent.push(await usdt.mint(typeof holder === 'string' ? holder : holder.address, amountEach));
+  }
+  const receipts = await Promise.all(sent.map((tx) => tx.wait()));
+  receipts.forEach((r, i) => {
+    if (r?.status !== 1) throw new Error(`mint to holder #${i} failed`);
+  });
+}
+
+/** Deploys a TestUSDT from `owner` and mints `amountEach` (default 1 000 000 USDT) to every holder. */
+export async function fundUsdt(
+  owner: Signer,
+  holders: ReadonlyArray<Holder>,
+  amountEach: bigint = parseUsdt('1000000'),
+): Promise<DeployedTestUsdt> {
+  const deployed = await deployTestUsdt(owner);
+  await mintUsdt(deployed.contract, holders, amountEach);
+  return deployed;
+}
