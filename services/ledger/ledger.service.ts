@@ -4,6 +4,7 @@ import { depositLevels, referralRates } from '../../lib/config';
 import { parseAmount, toUnits } from '../../lib/money';
 import { OutboxRelay } from '../../lib/outbox';
 import { channelAdapter, type Runtime } from '../../lib/runtime';
+import { retryTransient } from '../../lib/retry';
 import { compilePayload } from '../../lib/validate';
 import { serviceLogger } from '../../lib/logger';
 import { ensureSystemAccounts, type SystemAccounts } from './accounts';
@@ -62,29 +63,40 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
       [Channels.depositConfirmed]: {
         group: 'ledger',
         maxInFlight: 50,
+        // Each delivery already retries for ~20 s; this many deliveries ride out a long outage before dead-lettering.
+        maxRetries: 200,
         async handler(this: Service, payload: unknown) {
           const message = parseConfirmed(payload);
           const { system, rules, relay } = ready();
-          // A redelivery of a credited deposit is normal: answer it without asking anyone anything.
-          if (await isCredited(db.pool, message.chainId, message.txHash, message.logIndex)) return;
-          const uplines = rules.referralRates.length
-            ? await this.broker.call<Upline[], { userId: string }>(
-                'users.uplines',
-                { userId: message.userId },
-                { timeout: 5000, retries: 3 },
-              )
-            : [];
-          const deposit = { ...message, amount: BigInt(message.amount) };
-          const plan = planCredit(deposit, uplines, rules);
-          const result = await creditDeposit(db.pool, system, deposit, plan, creditNotifications(deposit, plan, rules));
+          const result = await retryTransient(
+            async () => {
+              // A redelivery of a credited deposit is normal: answer it without asking anyone anything.
+              if (await isCredited(db.pool, message.chainId, message.txHash, message.logIndex)) return null;
+              const uplines = rules.referralRates.length
+                ? await this.broker.call<Upline[], { userId: string }>(
+                    'users.uplines',
+                    { userId: message.userId },
+                    { timeout: 5000 },
+                  )
+                : [];
+              const deposit = { ...message, amount: BigInt(message.amount) };
+              const plan = planCredit(deposit, uplines, rules);
+              return creditDeposit(db.pool, system, deposit, plan, creditNotifications(deposit, plan, rules));
+            },
+            {
+              onRetry: (error) =>
+                log.warn({ err: error, tx_hash: message.txHash }, 'crediting a deposit failed; retrying'),
+            },
+          );
+          if (!result) return;
           if (result.credited) {
             relay.kick();
             log.info(
               {
                 user_id: message.userId,
                 deposit_id: result.depositId,
-                level: plan.level,
-                commissions: plan.commissions.length,
+                level: result.plan.level,
+                commissions: result.plan.commissions.length,
               },
               'deposit credited',
             );

@@ -3,6 +3,7 @@ import { Telegram } from 'telegraf';
 import { Channels } from '../../lib/channels';
 import { serviceLogger } from '../../lib/logger';
 import type { Runtime } from '../../lib/runtime';
+import { retryTransient } from '../../lib/retry';
 import { compilePayload } from '../../lib/validate';
 import { NotificationLog, sendFailure } from './delivery';
 import { renderNotification } from './render';
@@ -38,6 +39,8 @@ export function notifierService(runtime: Runtime): ServiceSchema {
       [Channels.notificationRequested]: {
         group: 'notifier',
         maxInFlight: 20,
+        // Each delivery already waits out a short users outage; a promised message is not given up lightly.
+        maxRetries: 100,
         async handler(this: NotifierThis, payload: unknown) {
           await this.deliver(parseRequest(payload));
         },
@@ -53,10 +56,8 @@ export function notifierService(runtime: Runtime): ServiceSchema {
             request.userId,
             ...(request.params.fromUserId !== undefined ? [String(request.params.fromUserId)] : []),
           ];
-          const contacts = await this.broker.call<Contact[], { userIds: string[] }>(
-            'users.contacts',
-            { userIds: ids },
-            { timeout: 5000, retries: 2 },
+          const contacts = await retryTransient(() =>
+            this.broker.call<Contact[], { userIds: string[] }>('users.contacts', { userIds: ids }, { timeout: 5000 }),
           );
           const recipient = contacts.find((c) => c.userId === request.userId);
           if (!recipient) {
