@@ -49,9 +49,10 @@ export function notifierService(runtime: Runtime): ServiceSchema {
 
     methods: {
       async deliver(this: NotifierThis, request: NotificationRequest): Promise<'sent' | 'duplicate' | 'failed'> {
-        if (await notifications.wasSent(request.id)) return 'duplicate';
+        // Claim first, then look: checking first lets a copy slip in between another's commit and release.
         if (!(await notifications.claim(request.id))) return 'duplicate';
         try {
+          if (await notifications.wasSent(request.id)) return 'duplicate';
           const ids = [
             request.userId,
             ...(request.params.fromUserId !== undefined ? [String(request.params.fromUserId)] : []),
