@@ -28,6 +28,8 @@ export function createBrokerOptions(config: Config, overrides: Partial<BrokerOpt
     bulkhead: { enabled: true, concurrency: 50, maxQueueSize: 1000 },
     // Graceful shutdown: finish in-flight requests within Kubernetes' grace period.
     tracking: { enabled: true, shutdownTimeout: 20_000 },
+    // scripts/start.ts handles SIGTERM/SIGINT itself and closes PostgreSQL and Redis after the broker.
+    skipProcessEventRegistration: true,
     metrics: config.METRICS_PORT
       ? { enabled: true, reporter: { type: 'Prometheus', options: { port: config.METRICS_PORT, path: '/metrics' } } }
       : { enabled: false },
