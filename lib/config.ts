@@ -252,7 +252,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       config[name] = spec.parse(raw);
     } catch (error) {
       const message = (error as Error).message;
-      problems.push(`${name} ${spec.secret ? message.split(raw).join('[redacted]') : message}`);
+      // A secret's value, or any part of it the parser quotes, never reaches the log.
+      problems.push(
+        `${name} ${
+          spec.secret
+            ? message
+                .split(raw)
+                .join('[redacted]')
+                .replace(/"[^"]*"/g, '"[redacted]"')
+            : message
+        }`,
+      );
     }
   }
   const result = config as Config;
