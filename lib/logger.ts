@@ -1,29 +1,39 @@
 import { pino, type Logger } from 'pino';
 
-// Anything that could carry a credential is redacted wherever it appears in a log line.
-const REDACT = [
-  '*.token',
-  '*.password',
-  '*.secret',
-  '*.privateKey',
-  '*.apiKey',
-  '*.authorization',
-  '*.DATABASE_URL',
-  '*.REDIS_URL',
-  '*.NATS_URL',
-  '*.TELEGRAM_BOT_TOKEN',
-  '*.TELEGRAM_WEBHOOK_SECRET',
-  '*.BSC_RPC_URLS',
-  'headers["x-telegram-bot-api-secret-token"]',
-  '*.headers["x-telegram-bot-api-secret-token"]',
+// Anything that could carry a credential is redacted wherever it appears in a log line, up to three levels deep.
+const SECRET_KEYS = [
+  'token',
+  'password',
+  'secret',
+  'privateKey',
+  'apiKey',
+  'authorization',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'NATS_URL',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'BSC_RPC_URLS',
+  '["x-telegram-bot-api-secret-token"]',
 ];
+const REDACT = SECRET_KEYS.flatMap((key) => {
+  const path = key.startsWith('[') ? key : `.${key}`;
+  return [path.replace(/^\./, ''), `*${path}`, `*.*${path}`];
+});
 
-// Bot tokens and URL credentials also hide inside free text (error messages, URLs).
-const TOKEN_IN_TEXT = /\b\d{6,}:[A-Za-z0-9_-]{30,}\b/g;
-const URL_CREDENTIALS = /(\/\/)[^/\s:@]+:[^/\s@]+@/g;
+// Bot tokens (also inside Bot API URLs, /bot<token>/) and URL credentials hide inside free text too.
+const TOKEN_IN_TEXT = /(?<!\d)\d{6,}:[A-Za-z0-9_-]{30,}/g;
+const URL_CREDENTIALS = /(\/\/)[^/\s:@]*:[^/\s@]+@/g;
 
 export function scrub(text: string): string {
   return text.replace(TOKEN_IN_TEXT, '[redacted-token]').replace(URL_CREDENTIALS, '$1[redacted]@');
+}
+
+function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return typeof error === 'string' ? scrub(error) : error;
+  const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(serialized)) if (typeof value === 'string') serialized[key] = scrub(value);
+  return serialized;
 }
 
 let root: Logger | undefined;
@@ -35,28 +45,35 @@ export function rootLogger(): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     messageKey: 'msg',
     redact: { paths: REDACT, censor: '[redacted]' },
+    serializers: { err: serializeError, error: serializeError },
     formatters: {
       level: (label) => ({ level: label }),
-      log: (object) => scrubObject(object),
+      log: (object) => scrubStrings(object),
     },
     hooks: {
       logMethod(args, method) {
-        method.apply(
-          this,
-          args.map((arg) => (typeof arg === 'string' ? scrub(arg) : arg)) as Parameters<typeof method>,
-        );
+        const scrubbed: unknown[] = args.map((arg) => (typeof arg === 'string' ? scrub(arg) : arg));
+        // Without a message, pino would copy the error's raw message into msg: give it the scrubbed one.
+        const first = scrubbed[0];
+        if (first instanceof Error)
+          scrubbed.splice(0, 1, { err: first }, ...(scrubbed.length === 1 ? [scrub(first.message)] : []));
+        else if (
+          scrubbed.length === 1 &&
+          first &&
+          typeof first === 'object' &&
+          (first as { err?: unknown }).err instanceof Error
+        ) {
+          scrubbed.push(scrub((first as { err: Error }).err.message));
+        }
+        method.apply(this, scrubbed as Parameters<typeof method>);
       },
     },
   });
   return root;
 }
 
-function scrubObject(object: Record<string, unknown>): Record<string, unknown> {
-  for (const [key, value] of Object.entries(object)) {
-    if (typeof value === 'string') object[key] = scrub(value);
-    else if (value instanceof Error)
-      object[key] = { type: value.name, message: scrub(value.message), stack: value.stack && scrub(value.stack) };
-  }
+function scrubStrings(object: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(object)) if (typeof value === 'string') object[key] = scrub(value);
   return object;
 }
 
