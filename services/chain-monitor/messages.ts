@@ -26,6 +26,7 @@ export function confirmedMessages(chainId: number, matched: ObservedTransfer[]):
   return matched.map((t) => ({
     channel: Channels.depositConfirmed,
     payload: {
+      id: `deposit-confirmed:${transferKey(chainId, t)}`,
       chainId,
       txHash: t.txHash,
       logIndex: t.logIndex,

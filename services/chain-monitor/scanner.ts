@@ -4,7 +4,7 @@ import type { Logger } from '../../lib/logger';
 import type { OutboxMessage } from '../../lib/outbox';
 import { RangeTooLargeError } from './rpc';
 import type { BlockRef, Chain, TransferLog } from './chain';
-import type { ObservedTransfer, TransferStore } from './store';
+import type { ObservedTransfer, TransferStore, WindowResult } from './store';
 
 export interface ScannerSettings {
   token: string;
@@ -63,13 +63,10 @@ export class DepositScanner {
     let confirmed = 0;
     const depth = await this.confirmedDepth(head);
     while (next <= head && !shouldStop()) {
-      const { logs, to } = await this.fetchWindow(next, head);
-      const end = await chain.block(to);
-      if (!end) throw new Error(`block ${to} disappeared while scanning`);
-      // If the logs and the window's end straddle a reorg, the next tick sees the cursor mismatch, or the
-      // confirmation pass (which reads the logs again) sees the transfer's new block.
+      const { logs, to, end } = await this.fetchWindow(next, head);
       const fresh = await store.recordWindow(await this.withOwners(logs), end, depth, this.announce);
       if (fresh.seen.length + fresh.confirmed.length) this.deps.onCommitted();
+      this.reportDuplicates(fresh.duplicate);
       seen += fresh.seen.length + fresh.confirmed.length;
       confirmed += fresh.confirmed.length;
       next = to + 1n;
@@ -90,24 +87,39 @@ export class DepositScanner {
   }
 
   /** New transfers still awaiting depth are announced as detected; ones already deep enough (catch-up) as confirmed. */
-  private readonly announce = (fresh: { seen: ObservedTransfer[]; confirmed: ObservedTransfer[] }) => [
+  private readonly announce = (fresh: WindowResult) => [
     ...this.deps.detectedMessages(fresh.seen),
     ...this.deps.confirmedMessages(fresh.confirmed.filter((t) => t.userId !== null)),
   ];
 
-  /** Reads one window of logs from `from`, halving the window while the provider refuses the range. */
-  private async fetchWindow(from: bigint, limit: bigint) {
-    for (;;) {
+  /**
+   * Reads one window of logs from `from`, halving the window while the provider refuses the range. The window's
+   * end block is read before and after the logs: if it changed, the logs may come from another fork (or a node
+   * that lags), so the window is read again.
+   */
+  private async fetchWindow(from: bigint, limit: bigint): Promise<{ logs: TransferLog[]; to: bigint; end: BlockRef }> {
+    const { chain, log } = this.deps;
+    for (let attempt = 1; ; attempt++) {
       const to = minBig(from + BigInt(this.window) - 1n, limit);
+      const before = await chain.block(to);
+      if (!before) throw new Error(`the provider does not have block ${to} yet`);
+      let logs: TransferLog[];
       try {
-        const logs = await this.deps.chain.transfersTo(this.settings.token, this.settings.systemWallet, from, to);
-        if (this.window < this.settings.maxWindow) this.window = Math.min(this.settings.maxWindow, this.window * 2);
-        return { logs: logs.filter((log) => log.amount > 0n), to };
+        logs = await chain.transfersTo(this.settings.token, this.settings.systemWallet, from, to);
       } catch (error) {
         if (!(error instanceof RangeTooLargeError) || this.window === 1) throw error;
         this.window = Math.max(1, Math.floor(this.window / 2));
-        this.deps.log.warn({ window: this.window }, 'provider refused the log range; shrinking the window');
+        log.warn({ window: this.window }, 'provider refused the log range; shrinking the window');
+        continue;
       }
+      const after = await chain.block(to);
+      if (after?.hash !== before.hash || logs.some((l) => l.blockNumber < from || l.blockNumber > to)) {
+        if (attempt >= 5) throw new Error(`block ${to} keeps changing while its logs are read`);
+        log.warn({ block: to.toString() }, 'the chain moved while reading a window; reading it again');
+        continue;
+      }
+      if (this.window < this.settings.maxWindow) this.window = Math.min(this.settings.maxWindow, this.window * 2);
+      return { logs: logs.filter((l) => l.amount > 0n), to, end: before };
     }
   }
 
@@ -136,22 +148,39 @@ export class DepositScanner {
     }
     const canonical: ObservedTransfer[] = [];
     const stale: ObservedTransfer[] = [];
+    let unproven = 0;
+    const hashAt = new Map<bigint, string | undefined>();
     for (const transfer of ready) {
       const key = `${transfer.txHash}:${transfer.logIndex}`;
-      const now = current.get(key);
-      if (now?.blockHash === transfer.blockHash) canonical.push(transfer);
+      if (current.get(key)?.blockHash === transfer.blockHash) {
+        canonical.push(transfer);
+        current.delete(key);
+        continue;
+      }
+      // Missing from the re-read: orphan it only if its block is provably gone, since one inconsistent answer
+      // from a lagging node must not drop a real deposit.
+      if (!hashAt.has(transfer.blockNumber))
+        hashAt.set(transfer.blockNumber, (await this.deps.chain.block(transfer.blockNumber))?.hash);
+      if (hashAt.get(transfer.blockNumber) === transfer.blockHash) unproven++;
       else stale.push(transfer);
-      current.delete(key);
     }
+    if (unproven)
+      this.deps.log.warn({ count: unproven }, 'the provider left out logs of canonical blocks; confirming them later');
     if (stale.length) {
+      // Their blocks were replaced: rescan from just below the lowest of them, so their new home is found.
+      const lowest = stale.reduce((min, t) => (t.blockNumber < min ? t.blockNumber : min), stale[0]!.blockNumber);
       await store.orphan(stale);
-      this.deps.log.warn({ count: stale.length }, 'transfers awaiting confirmation left their block; rescanning them');
+      await store.rewind(await this.deps.chain.block(lowest - 1n), this.settings.startBlock);
+      this.deps.log.warn(
+        { count: stale.length, from_block: lowest.toString() },
+        'transfers awaiting confirmation left their block; rescanning',
+      );
     }
-    // Transfers this range holds that were missed or moved (a reorg during a scan) are recorded as seen again.
-    const moved = [...current.values()];
-    if (moved.length) {
+    // Transfers this range holds that the scan missed (the chain moved under it) are recorded as seen.
+    const missed = [...current.values()];
+    if (missed.length) {
       const cursor = await store.cursor();
-      if (cursor) await store.recordWindow(await this.withOwners(moved), cursor, -1n, this.announce);
+      if (cursor) await store.recordWindow(await this.withOwners(missed), cursor, -1n, this.announce);
     }
     const unmatched = canonical.filter((t) => t.userId === null);
     if (unmatched.length) {
@@ -159,15 +188,26 @@ export class DepositScanner {
       const owners = await this.deps.resolveUsers([...new Set(unmatched.map((t) => t.from))]);
       for (const t of unmatched) t.userId = owners.get(t.from) ?? null;
     }
-    const count = await store.confirm(canonical, this.deps.confirmedMessages);
+    const { confirmed, duplicate } = await store.confirm(canonical, this.deps.confirmedMessages);
+    const count = confirmed.length;
     if (count) this.deps.onCommitted();
-    for (const t of canonical.filter((t) => t.userId === null)) {
+    this.reportDuplicates(duplicate);
+    for (const t of confirmed.filter((t) => t.userId === null)) {
       this.deps.log.warn(
         { tx_hash: t.txHash, log_index: t.logIndex, from: t.from },
         'confirmed transfer from an unregistered wallet kept as unmatched',
       );
     }
     return { confirmed: count, more: ready.length === CONFIRM_BATCH && stale.length + count > 0 };
+  }
+
+  private reportDuplicates(duplicates: ObservedTransfer[]): void {
+    for (const t of duplicates) {
+      this.deps.log.error(
+        { tx_hash: t.txHash, log_index: t.logIndex, from: t.from },
+        'transaction already confirmed under another log index (a reorg deeper than the confirmations): not credited again, reconcile by hand',
+      );
+    }
   }
 
   /** Walks the stored checkpoints back to the newest one still on the canonical chain and rewinds to it. */

@@ -8,6 +8,21 @@ export interface ObservedTransfer extends TransferLog {
   userId: string | null;
 }
 
+export interface WindowResult {
+  seen: ObservedTransfer[];
+  confirmed: ObservedTransfer[];
+  duplicate: ObservedTransfer[];
+}
+
+/**
+ * The same transaction, sender and amount already confirmed under another log index: a re-mined copy after a reorg
+ * deeper than the confirmation depth. (Two equal transfers in one transaction are confirmed by one statement, so
+ * neither sees the other as confirmed.)
+ */
+const ALREADY_CONFIRMED_AS_ANOTHER_LOG = (t: string) =>
+  `EXISTS (SELECT 1 FROM observed_transfers c WHERE c.chain_id = $1 AND c.tx_hash = ${t}.tx_hash AND c.log_index <> ${t}.log_index
+     AND c.status = 'confirmed' AND c.from_address = ${t}.from_address AND c.amount = ${t}.amount)`;
+
 /** Checkpoints kept to find a reorg's common ancestor; deeper reorgs than this rescan from the oldest. */
 const CHECKPOINTS_KEPT = 512;
 
@@ -40,17 +55,21 @@ export class TransferStore {
     transfers: ObservedTransfer[],
     checkpoint: BlockRef,
     confirmedUpTo: bigint,
-    messagesFor: (fresh: { seen: ObservedTransfer[]; confirmed: ObservedTransfer[] }) => OutboxMessage[],
-  ): Promise<{ seen: ObservedTransfer[]; confirmed: ObservedTransfer[] }> {
+    messagesFor: (fresh: WindowResult) => OutboxMessage[],
+  ): Promise<WindowResult> {
     return inTransaction(this.pool, async (client) => {
-      const fresh = { seen: [] as ObservedTransfer[], confirmed: [] as ObservedTransfer[] };
+      const fresh: WindowResult = { seen: [], confirmed: [], duplicate: [] };
       if (transfers.length > 0) {
         // A transfer orphaned by a reorg and mined again comes back to life with its new block.
-        const { rows } = await client.query<{ tx_hash: string; log_index: number; status: 'seen' | 'confirmed' }>(
+        const { rows } = await client.query<{ tx_hash: string; log_index: number; status: keyof typeof fresh }>(
           `INSERT INTO observed_transfers (chain_id, tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id, status, confirmed_at)
-           SELECT $1, x.*, CASE WHEN x.block_number <= $10 THEN 'confirmed' ELSE 'seen' END, CASE WHEN x.block_number <= $10 THEN now() END
+           SELECT $1, x.*, s.status, CASE WHEN s.status = 'confirmed' THEN now() END
            FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::bigint[])
              AS x(tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id)
+           CROSS JOIN LATERAL (SELECT CASE
+             WHEN x.block_number > $10 THEN 'seen'
+             WHEN ${ALREADY_CONFIRMED_AS_ANOTHER_LOG('x')} THEN 'duplicate'
+             ELSE 'confirmed' END AS status) s
            ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
              SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, user_id = EXCLUDED.user_id,
                  status = EXCLUDED.status, confirmed_at = EXCLUDED.confirmed_at
@@ -119,18 +138,23 @@ export class TransferStore {
     return rows.map(fromRow);
   }
 
-  /** Marks transfers confirmed and, for those with a user, announces them to the ledger, in one transaction. */
+  /**
+   * Marks transfers confirmed and, for those with a user, announces them to the ledger, in one transaction.
+   * A transfer of a transaction already confirmed under another log index is marked duplicate instead.
+   */
   async confirm(
     transfers: ObservedTransfer[],
     announcementsFor: (matched: ObservedTransfer[]) => OutboxMessage[],
-  ): Promise<number> {
-    if (transfers.length === 0) return 0;
+  ): Promise<{ confirmed: ObservedTransfer[]; duplicate: ObservedTransfer[] }> {
+    if (transfers.length === 0) return { confirmed: [], duplicate: [] };
     return inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<{ tx_hash: string; log_index: number }>(
-        `UPDATE observed_transfers o SET status = 'confirmed', confirmed_at = now(), user_id = x.user_id
+      const { rows } = await client.query<{ tx_hash: string; log_index: number; status: 'confirmed' | 'duplicate' }>(
+        `UPDATE observed_transfers o
+         SET status = CASE WHEN ${ALREADY_CONFIRMED_AS_ANOTHER_LOG('o')} THEN 'duplicate' ELSE 'confirmed' END,
+             confirmed_at = now(), user_id = x.user_id
          FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[]) AS x(tx_hash, log_index, user_id, block_hash)
          WHERE o.chain_id = $1 AND o.tx_hash = x.tx_hash AND o.log_index = x.log_index AND o.status = 'seen' AND o.block_hash = x.block_hash
-         RETURNING o.tx_hash, o.log_index`,
+         RETURNING o.tx_hash, o.log_index, o.status`,
         [
           this.chainId,
           transfers.map((t) => t.txHash),
@@ -139,10 +163,11 @@ export class TransferStore {
           transfers.map((t) => t.blockHash),
         ],
       );
-      const updated = new Set(rows.map((r) => `${r.tx_hash}:${r.log_index}`));
-      const confirmed = transfers.filter((t) => updated.has(`${t.txHash}:${t.logIndex}`));
+      const status = new Map(rows.map((r) => [`${r.tx_hash}:${r.log_index}`, r.status]));
+      const confirmed = transfers.filter((t) => status.get(`${t.txHash}:${t.logIndex}`) === 'confirmed');
+      const duplicate = transfers.filter((t) => status.get(`${t.txHash}:${t.logIndex}`) === 'duplicate');
       await enqueue(client, 'chain_outbox', announcementsFor(confirmed.filter((t) => t.userId !== null)));
-      return confirmed.length;
+      return { confirmed, duplicate };
     });
   }
 

@@ -149,6 +149,7 @@ describe('chain-monitor with BSC_USE_FINALIZED', function () {
     }, 'deposits.confirmed published and chain_outbox drained');
     expect(announced.map((m) => m.data)).to.deep.equal([
       {
+        id: `deposit-confirmed:${anvil.chainId}:${hash}:${Number(receipt.logs[0]!.index)}`,
         chainId: anvil.chainId,
         txHash: hash,
         logIndex: Number(receipt.logs[0]!.index),

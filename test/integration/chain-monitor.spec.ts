@@ -105,6 +105,37 @@ describe('chain-monitor on a faulty provider', function () {
     expect(Number(status.cursor.blockNumber)).to.be.at.least((await anvil.blockNumber()) - 1);
   });
 
+  it('does not drop a deposit because a confirmation re-read left it out', async () => {
+    const [, monitor] = nodes;
+    const tx = await attachTestUsdt(usdtAddress, anvil.wallet(1)).transfer(anvil.accounts[9]!.address, parseUsdt('42'));
+    await tx.wait();
+    const hash = tx.hash.toLowerCase();
+    await eventually(async () => {
+      const { rows } = await db.pool.query<{ status: string }>(
+        'SELECT status FROM observed_transfers WHERE tx_hash = $1',
+        [hash],
+      );
+      return rows[0]?.status === 'seen';
+    }, 'the deposit to be seen');
+    // A lagging node answers the confirmation re-reads without it, a few times.
+    rpc.omitLogsOf(hash, 3);
+    await anvil.mine(6);
+    const { rows } = await eventually(
+      async () => {
+        const result = await db.pool.query<{ status: string }>(
+          'SELECT status FROM observed_transfers WHERE tx_hash = $1',
+          [hash],
+        );
+        return result.rows[0]?.status === 'confirmed' && result;
+      },
+      'the deposit to be confirmed once the provider answers properly',
+      30_000,
+    );
+    expect(rpc.omitted).to.equal(3);
+    expect(rows).to.have.length(1);
+    expect(monitor).to.not.equal(undefined);
+  });
+
   it('refuses to start when the RPC reports another chain, naming the variable', async () => {
     const error = await startNode(configFor({ BSC_CHAIN_ID: '97' }), [chainMonitorService], { db, redis }).catch(
       (e: Error) => e,

@@ -13,6 +13,9 @@ export interface FlakyRpcOptions {
 
 export interface FlakyRpc {
   url: string;
+  /** Leave this transaction's logs out of the next `times` eth_getLogs answers, as a lagging node behind a balancer would. */
+  omitLogsOf(txHash: string, times: number): void;
+  omitted: number;
   requests: { method: string; failed: false | 'http-500' | 'range' }[];
   close(): Promise<void>;
 }
@@ -20,6 +23,7 @@ export interface FlakyRpc {
 export async function startFlakyRpc(options: FlakyRpcOptions): Promise<FlakyRpc> {
   const requests: FlakyRpc['requests'] = [];
   let count = 0;
+  let omit: { txHash: string; times: number } | undefined;
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -53,13 +57,27 @@ export async function startFlakyRpc(options: FlakyRpcOptions): Promise<FlakyRpc>
       headers: { 'content-type': 'application/json' },
       body,
     });
+    let text = await upstream.text();
+    if (call.method === 'eth_getLogs' && omit && omit.times > 0) {
+      const answer = JSON.parse(text) as { result?: { transactionHash: string }[] };
+      const kept = answer.result?.filter((log) => log.transactionHash.toLowerCase() !== omit!.txHash);
+      if (kept && kept.length !== answer.result!.length) {
+        omit.times--;
+        handle.omitted++;
+        text = JSON.stringify({ ...answer, result: kept });
+      }
+    }
     res.writeHead(upstream.status, { 'content-type': 'application/json' });
-    res.end(await upstream.text());
+    res.end(text);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const handle: FlakyRpc = {
     url: `http://127.0.0.1:${port}`,
+    omitted: 0,
+    omitLogsOf(txHash, times) {
+      omit = { txHash: txHash.toLowerCase(), times };
+    },
     requests,
     close: () =>
       new Promise((resolve) => {
@@ -67,4 +85,5 @@ export async function startFlakyRpc(options: FlakyRpcOptions): Promise<FlakyRpc>
         server.close(() => resolve());
       }),
   };
+  return handle;
 }
