@@ -35,9 +35,12 @@ export class NotificationLog {
     return (rowCount ?? 0) > 0;
   }
 
-  /** Keeps two concurrent deliveries of one id from both sending; expires so a crashed holder does not block it. */
+  /**
+   * Keeps two concurrent deliveries of one id from both sending; expires so a crashed holder does not block it,
+   * but only well after the longest a delivery takes (users retries, 429 waits, the send itself).
+   */
   async claim(id: string): Promise<boolean> {
-    return (await this.redis.set(`notify:claim:${id}`, '1', 'PX', 60_000, 'NX')) === 'OK';
+    return (await this.redis.set(`notify:claim:${id}`, '1', 'PX', 180_000, 'NX')) === 'OK';
   }
 
   async release(id: string): Promise<void> {

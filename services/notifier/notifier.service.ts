@@ -50,7 +50,12 @@ export function notifierService(runtime: Runtime): ServiceSchema {
     methods: {
       async deliver(this: NotifierThis, request: NotificationRequest): Promise<'sent' | 'duplicate' | 'failed'> {
         // Claim first, then look: checking first lets a copy slip in between another's commit and release.
-        if (!(await notifications.claim(request.id))) return 'duplicate';
+        // A copy that finds the claim held waits for the holder's outcome rather than acking a message
+        // that might still fail.
+        await retryTransient(async () => {
+          if (!(await notifications.claim(request.id)))
+            throw new Error(`notification ${request.id} is being sent by another delivery`);
+        });
         try {
           if (await notifications.wasSent(request.id)) return 'duplicate';
           const ids = [
@@ -70,20 +75,9 @@ export function notifierService(runtime: Runtime): ServiceSchema {
           }
           const names = new Map(contacts.map((c) => [c.userId, c.firstName ?? '—']));
           const text = renderNotification(request, recipient, config.USDT_DECIMALS, names);
+          let message: { message_id: number };
           try {
-            const message = await this.sendText(recipient.telegramId, text);
-            await notifications.recordSent(
-              request.id,
-              request.userId,
-              recipient.telegramId,
-              request.template,
-              message.message_id,
-            );
-            log.info(
-              { user_id: request.userId, notification_id: request.id, template: request.template },
-              'notification sent',
-            );
-            return 'sent';
+            message = await this.sendText(recipient.telegramId, text);
           } catch (error) {
             const failure = sendFailure(error);
             await notifications.recordFailure(request.id, request.userId, request.template, request.params, failure);
@@ -93,6 +87,21 @@ export function notifierService(runtime: Runtime): ServiceSchema {
             );
             return 'failed';
           }
+          // Telegram has it: recording that must not turn into a second send.
+          await retryTransient(() =>
+            notifications.recordSent(
+              request.id,
+              request.userId,
+              recipient.telegramId,
+              request.template,
+              message.message_id,
+            ),
+          );
+          log.info(
+            { user_id: request.userId, notification_id: request.id, template: request.template },
+            'notification sent',
+          );
+          return 'sent';
         } finally {
           await notifications.release(request.id);
         }
