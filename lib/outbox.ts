@@ -93,7 +93,9 @@ export class OutboxRelay {
       const sent: string[] = [];
       try {
         for (const row of rows) {
-          await publish(row.channel, row.payload, `${table}:${row.id}`);
+          // The message's natural key, so a re-publish is recognised even if outbox ids ever repeat (a restore).
+          const key = (row.payload as { id?: unknown }).id;
+          await publish(row.channel, row.payload, typeof key === 'string' ? key : `${table}:${row.id}`);
           sent.push(row.id);
         }
       } finally {

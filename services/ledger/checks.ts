@@ -5,6 +5,7 @@ export interface LedgerCheck {
   ok: boolean;
   problems: string[];
   totals: {
+    systemPaid: string;
     deposits: string;
     depositsClearing: string;
     commissions: string;
@@ -42,22 +43,24 @@ export async function checkLedger(pool: pg.Pool): Promise<LedgerCheck> {
        (SELECT COALESCE(-SUM(e.amount), 0) FROM journal_entries e JOIN accounts a ON a.id = e.account_id WHERE a.kind = 'deposits_clearing')::text AS "depositsClearing",
        (SELECT COALESCE(SUM(amount), 0) FROM referral_commissions)::text AS commissions,
        (SELECT COALESCE(-SUM(e.amount), 0) FROM journal_entries e JOIN accounts a ON a.id = e.account_id WHERE a.kind = 'referral_expense')::text AS "referralExpense",
-       (SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE user_id IS NOT NULL)::text AS "userBalances"`,
+       (SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE user_id IS NOT NULL)::text AS "userBalances",
+       (SELECT COALESCE(-SUM(e.amount), 0) FROM journal_entries e JOIN accounts a ON a.id = e.account_id WHERE a.user_id IS NULL)::text AS "systemPaid"`,
   );
   const totals = rows[0]!;
-  if (totals.deposits !== totals.depositsClearing) {
+  if (BigInt(totals.deposits) !== BigInt(totals.depositsClearing)) {
     problems.push(
       `on-chain deposits ${totals.deposits} do not reconcile with the deposits clearing account ${totals.depositsClearing}`,
     );
   }
-  if (totals.commissions !== totals.referralExpense) {
+  if (BigInt(totals.commissions) !== BigInt(totals.referralExpense)) {
     problems.push(
       `referral commissions ${totals.commissions} do not reconcile with the referral expense account ${totals.referralExpense}`,
     );
   }
-  const systemTotal = BigInt(totals.depositsClearing) + BigInt(totals.referralExpense);
-  if (BigInt(totals.userBalances) !== systemTotal) {
-    problems.push(`user balances ${totals.userBalances} differ from what the system accounts paid out ${systemTotal}`);
+  if (BigInt(totals.userBalances) !== BigInt(totals.systemPaid)) {
+    problems.push(
+      `user balances ${totals.userBalances} differ from what the system accounts paid out ${totals.systemPaid}`,
+    );
   }
   const uncredited = await pool.query<{ id: string }>(
     `SELECT d.id FROM deposits d WHERE NOT EXISTS (SELECT 1 FROM journal_transfers t WHERE t.deposit_id = d.id AND t.kind = 'deposit') LIMIT 20`,

@@ -105,7 +105,8 @@ export async function creditDeposit(
                ON CONFLICT (kind, user_id) DO UPDATE SET balance = accounts.balance + EXCLUDED.balance
                RETURNING id, user_id
              )
-             SELECT (SELECT id FROM d) AS deposit_id, (SELECT json_agg(a) FROM a) AS accounts`,
+             SELECT (SELECT id FROM d) AS deposit_id,
+                    (SELECT json_agg(json_build_object('id', a.id::text, 'user_id', a.user_id::text)) FROM a) AS accounts`,
         values: [
           deposit.chainId,
           deposit.txHash.toLowerCase(),
