@@ -1,43 +1,35 @@
 // A reorg deeper than the confirmation depth that mines an already credited transaction again, at another log
 // index: chain-monitor keeps the copy as 'duplicate' and never announces the deposit a second time.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { createRedis, type Redis } from '../../lib/redis';
+import type { Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { usersService } from '../../services/bot-gateway/users.service';
 import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
-import { startAnvil, type AnvilHandle } from '../support/anvil';
+import type { AnvilHandle } from '../support/anvil';
+import { startChainBed, type ChainBed } from '../support/chain-bed';
 import { testConfig } from '../support/config';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
 import { channelMessages } from '../support/jetstream';
-import { deleteNamespaceStreams } from '../support/nats';
 import { eventually } from '../support/system';
-import { attachTestUsdt, deployTestUsdt, ERC20_INTERFACE, parseUsdt } from '../support/usdt';
+import { attachTestUsdt, ERC20_INTERFACE, parseUsdt } from '../support/usdt';
 
 describe('chain-monitor after a reorg deeper than the confirmations', function () {
   this.timeout(60_000);
+  let bed: ChainBed;
   let anvil: AnvilHandle;
   let db: TestDatabase;
   let redis: Redis;
   let namespace: string;
-  const nodes: Node[] = [];
+  let nodes: Node[];
 
   before(async () => {
-    anvil = await startAnvil();
-    db = await createTestDatabase('deep');
-    redis = createRedis('redis://127.0.0.1:6379');
-    namespace = `deep-${randomBytes(4).toString('hex')}`;
+    bed = await startChainBed('deep');
+    ({ anvil, db, redis, namespace, nodes } = bed);
   });
-  after(async () => {
-    for (const node of nodes.reverse()) await node.stop();
-    redis?.disconnect();
-    await anvil?.stop();
-    await db?.drop();
-    if (namespace) await deleteNamespaceStreams(namespace);
-  });
+  after(async () => bed?.stop());
 
   it('does not announce a re-mined, already confirmed transaction again', async () => {
-    const { address: usdt } = await deployTestUsdt(anvil.wallet(0));
+    const usdt = bed.usdtAddress;
     const systemWallet = anvil.accounts[9]!.address;
     const depositor = anvil.accounts[1]!.address;
     const config = testConfig({

@@ -2,58 +2,41 @@
 // as 'seen' while its block is above the finalized block, whatever BSC_CONFIRMATION_BLOCKS says, and is confirmed
 // and announced to the ledger as soon as `finalized` reaches it.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { createRedis, type Redis } from '../../lib/redis';
+import type { Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { usersService } from '../../services/bot-gateway/users.service';
 import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
-import { startAnvil, type AnvilHandle } from '../support/anvil';
+import type { DepositConfirmedMessage } from '../../services/ledger/schemas';
+import type { AnvilHandle } from '../support/anvil';
+import { startChainBed, type ChainBed } from '../support/chain-bed';
 import { testConfig } from '../support/config';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
 import { channelMessages } from '../support/jetstream';
-import { deleteNamespaceStreams } from '../support/nats';
 import { eventually } from '../support/system';
-import { attachTestUsdt, deployTestUsdt, parseUsdt } from '../support/usdt';
+import { attachTestUsdt, parseUsdt } from '../support/usdt';
 
 interface Status {
   cursor: { blockNumber: string } | null;
   lastTick?: { at: string; head: string };
 }
 
-interface DepositConfirmed {
-  chainId: number;
-  txHash: string;
-  logIndex: number;
-  blockNumber: string;
-  blockHash: string;
-  fromAddress: string;
-  userId: string;
-  amount: string;
-}
+type DepositConfirmed = DepositConfirmedMessage & { id: string };
 
 describe('chain-monitor with BSC_USE_FINALIZED', function () {
   this.timeout(60_000);
+  let bed: ChainBed;
   let anvil: AnvilHandle;
   let db: TestDatabase;
   let redis: Redis;
   let usdtAddress: string;
   let namespace: string;
-  const nodes: Node[] = [];
+  let nodes: Node[];
 
   before(async () => {
-    anvil = await startAnvil();
-    ({ address: usdtAddress } = await deployTestUsdt(anvil.wallet(0)));
-    db = await createTestDatabase('final');
-    redis = createRedis('redis://127.0.0.1:6379');
-    namespace = `final-${randomBytes(4).toString('hex')}`;
+    bed = await startChainBed('final');
+    ({ anvil, db, redis, usdtAddress, namespace, nodes } = bed);
   });
-  after(async () => {
-    for (const node of nodes.reverse()) await node.stop();
-    redis?.disconnect();
-    await anvil?.stop();
-    await db?.drop();
-    if (namespace) await deleteNamespaceStreams(namespace);
-  });
+  after(async () => bed?.stop());
 
   const finalized = async () =>
     Number((await anvil.send<{ number: string }>('eth_getBlockByNumber', ['finalized', false])).number);

@@ -1,29 +1,29 @@
 // chain-monitor against a provider that fails calls and refuses wide log ranges, with a dead first URL:
 // every deposit is still seen, confirmed and announced exactly once.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import type { Config } from '../../lib/config';
-import { createRedis, type Redis } from '../../lib/redis';
+import type { Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
 import { usersService } from '../../services/bot-gateway/users.service';
-import { startAnvil, type AnvilHandle } from '../support/anvil';
+import type { AnvilHandle } from '../support/anvil';
+import { startChainBed, type ChainBed } from '../support/chain-bed';
 import { testConfig } from '../support/config';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
 import { startFlakyRpc, type FlakyRpc } from '../support/flaky-rpc';
-import { deleteNamespaceStreams } from '../support/nats';
 import { eventually } from '../support/system';
-import { attachTestUsdt, deployTestUsdt, parseUsdt } from '../support/usdt';
+import { attachTestUsdt, parseUsdt } from '../support/usdt';
 
 describe('chain-monitor on a faulty provider', function () {
   this.timeout(90_000);
+  let bed: ChainBed;
   let anvil: AnvilHandle;
   let db: TestDatabase;
   let redis: Redis;
   let rpc: FlakyRpc;
   let usdtAddress: string;
   let namespace: string;
-  const nodes: Node[] = [];
+  let nodes: Node[];
 
   const configFor = (overrides: Record<string, string> = {}): Config =>
     testConfig({
@@ -40,20 +40,13 @@ describe('chain-monitor on a faulty provider', function () {
     });
 
   before(async () => {
-    anvil = await startAnvil();
-    ({ address: usdtAddress } = await deployTestUsdt(anvil.wallet(0)));
+    bed = await startChainBed('chain');
+    ({ anvil, db, redis, usdtAddress, namespace, nodes } = bed);
     rpc = await startFlakyRpc({ target: anvil.rpcUrl, failEvery: 7, maxLogRange: 40 });
-    db = await createTestDatabase('chain');
-    redis = createRedis('redis://127.0.0.1:6379');
-    namespace = `chain-${randomBytes(4).toString('hex')}`;
   });
   after(async () => {
-    for (const node of nodes) await node.stop();
-    redis?.disconnect();
+    await bed?.stop();
     await rpc?.close();
-    await anvil?.stop();
-    await db?.drop();
-    await deleteNamespaceStreams(namespace);
   });
 
   it('sees, confirms and announces every deposit once, failing over and shrinking its log window', async () => {
