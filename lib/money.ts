@@ -29,6 +29,13 @@ export function formatAmount(units: bigint, decimals: number, maxFraction = deci
   return `${negative ? '-' : ''}${whole}${fraction}`;
 }
 
+/** What users read: base units → "12.5", "0.123456", "10" — at most 6 fraction digits, rounded down. */
+export function displayAmount(units: bigint | string, decimals: number): string {
+  return formatAmount(fromUnits(units), decimals, Math.min(DISPLAY_FRACTION_DIGITS, decimals));
+}
+
+const DISPLAY_FRACTION_DIGITS = 6;
+
 /** A rate such as "0.05" kept exactly as parts per 10^18. */
 export const RATE_DECIMALS = 18;
 export const RATE_SCALE = 10n ** BigInt(RATE_DECIMALS);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../lib/config';
-import { balanceText, depositText, displayAmount, referralsText, startText } from './views';
+import { displayAmount } from '../../lib/money';
+import { balanceText, depositText, referralsText, startText } from './views';
 
 const config = loadConfig({
   DATABASE_URL: 'postgresql://x@127.0.0.1/x',

@@ -1,15 +1,8 @@
 // The texts of each screen, built from plain data so they can be checked without Telegram.
 import { depositLevels, type Config } from '../../lib/config';
 import { t, trustedHtml, type Language } from '../../lib/i18n';
-import { formatAmount, fromUnits, parseAmount } from '../../lib/money';
+import { displayAmount, fromUnits, parseAmount } from '../../lib/money';
 import type { ReferralOutcome } from './registration';
-
-const MAX_FRACTION_DIGITS = 6;
-
-/** Base units → "12.5", "0.123456", "10": at most 6 fraction digits, rounded down, as the notifier shows them. */
-export function displayAmount(units: bigint | string, decimals: number): string {
-  return formatAmount(fromUnits(units), decimals, Math.min(MAX_FRACTION_DIGITS, decimals));
-}
 
 export function startText(
   lang: Language,

@@ -1,5 +1,5 @@
 import { t, type Params } from '../../lib/i18n';
-import { formatAmount } from '../../lib/money';
+import { displayAmount } from '../../lib/money';
 import type { Contact, NotificationRequest } from './schemas';
 
 /** Parameters that carry base units and are shown as USDT. */
@@ -14,7 +14,7 @@ export function renderNotification(
 ): string {
   const params: Params = {};
   for (const [name, value] of Object.entries(request.params)) {
-    params[name] = MONEY_PARAMS.has(name) ? formatAmount(BigInt(value), decimals, 6) : value;
+    params[name] = MONEY_PARAMS.has(name) ? displayAmount(String(value), decimals) : value;
   }
   if (request.params.fromUserId !== undefined) params.fromName = names.get(String(request.params.fromUserId)) ?? '—';
   return t(recipient.languageCode, request.template, params);
