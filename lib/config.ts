@@ -307,10 +307,6 @@ export function referralRates(config: Pick<Config, `REFERRAL_RATE_LEVEL_${1 | 2 
   return [config.REFERRAL_RATE_LEVEL_1, config.REFERRAL_RATE_LEVEL_2, config.REFERRAL_RATE_LEVEL_3];
 }
 
-export function secretNames(): VariableName[] {
-  return (Object.keys(variables) as VariableName[]).filter((name) => (variables[name] as Variable<unknown>).secret);
-}
-
 /** Loads `.env` (if present) into process.env without overriding what is already set. */
 export function loadDotEnv(path = '.env'): void {
   try {

@@ -24,6 +24,16 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
   let last: (TickResult & { at: string }) | undefined;
   let lastError: string | undefined;
 
+  const runTick = async () => {
+    try {
+      last = { ...(await scanner!.tick(() => stopping)), at: new Date().toISOString() };
+      lastError = undefined;
+    } catch (error) {
+      lastError = (error as Error).message;
+      log.error({ err: error }, 'chain scan failed; retrying');
+    }
+  };
+
   return {
     name: 'chain-monitor',
     // Sender matching and recipients come from users; without it there is nothing safe to do.
@@ -56,18 +66,6 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
             amount: t.amount.toString(),
           }));
         },
-      },
-    },
-
-    methods: {
-      async runTick(this: ServiceSchema & { scheduleTick(ms: number): void }) {
-        try {
-          last = { ...(await scanner!.tick(() => stopping)), at: new Date().toISOString() };
-          lastError = undefined;
-        } catch (error) {
-          lastError = (error as Error).message;
-          log.error({ err: error }, 'chain scan failed; retrying');
-        }
       },
     },
 
@@ -116,7 +114,7 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
         },
       );
       const loop = async () => {
-        running = (this as unknown as { runTick(): Promise<void> }).runTick();
+        running = runTick();
         await running;
         running = undefined;
         if (!stopping) timer = setTimeout(loop, config.BSC_POLL_INTERVAL_MS);

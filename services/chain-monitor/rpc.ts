@@ -1,7 +1,6 @@
 // JSON-RPC with failover: each call is retried with backoff, moving to the next URL in BSC_RPC_URLS.
 import { FetchRequest, JsonRpcProvider, Network } from 'ethers';
-import type { Logger } from '../../lib/logger';
-import { scrub } from '../../lib/logger';
+import { scrub, type Logger } from '../../lib/logger';
 
 export interface RpcOptions {
   urls: string[];
@@ -11,7 +10,6 @@ export interface RpcOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   timeoutMs?: number;
-  onCall?: (method: string, url: string, ok: boolean, ms: number) => void;
 }
 
 /** A provider's refusal of a too-large eth_getLogs range: shrink the window, do not fail over. */
@@ -41,13 +39,9 @@ export class FailoverRpc {
     let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       const index = this.current;
-      const started = performance.now();
       try {
-        const result = (await this.providers[index]!.send(method, params)) as T;
-        this.options.onCall?.(method, this.options.urls[index]!, true, performance.now() - started);
-        return result;
+        return (await this.providers[index]!.send(method, params)) as T;
       } catch (error) {
-        this.options.onCall?.(method, this.options.urls[index]!, false, performance.now() - started);
         const message = errorMessage(error);
         if (method === 'eth_getLogs' && RANGE_ERROR.test(message)) throw new RangeTooLargeError(message);
         lastError = error;

@@ -24,7 +24,6 @@ export interface ScannerDeps {
   confirmedMessages(matched: ObservedTransfer[]): OutboxMessage[];
   onCommitted(): void;
   log: Logger;
-  onProgress?(scannedTo: bigint, head: bigint): void;
 }
 
 export interface TickResult {
@@ -70,7 +69,6 @@ export class DepositScanner {
       seen += fresh.seen.length + fresh.confirmed.length;
       confirmed += fresh.confirmed.length;
       next = to + 1n;
-      this.deps.onProgress?.(to, head);
     }
     for (;;) {
       const batch = await this.confirm(depth);

@@ -188,14 +188,6 @@ export class TransferStore {
     );
     return rows.map(fromRow);
   }
-
-  async transfer(txHash: string, logIndex: number): Promise<(ObservedTransfer & { status: string }) | null> {
-    const { rows } = await this.pool.query<TransferRow>(
-      'SELECT * FROM observed_transfers WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3',
-      [this.chainId, txHash.toLowerCase(), logIndex],
-    );
-    return rows[0] ? { ...fromRow(rows[0]), status: rows[0].status } : null;
-  }
 }
 
 interface TransferRow {
