@@ -2,7 +2,7 @@
 // Bot API emulator: join by referral link, register a wallet, deposit on chain, get credited once, uplines paid.
 import { expect } from 'chai';
 import type { SimulatedUser } from '../support/telegram-emulator';
-import { eventually, startSystem, type TestSystem } from '../support/system';
+import { eventually, startSystem, waitForTransferStatus, type TestSystem } from '../support/system';
 import { attachTestUsdt, parseUsdt } from '../support/usdt';
 
 interface Balance {
@@ -132,13 +132,7 @@ describe('deposit loop, end to end', function () {
     await system.anvil.reorg(head - deposit.block + 1);
     expect(await system.anvil.provider.getTransactionReceipt(deposit.hash)).to.equal(null);
     await system.anvil.mine(6);
-    await eventually(async () => {
-      const rows = await system.db.pool.query<{ status: string }>(
-        'SELECT status FROM observed_transfers WHERE tx_hash = $1',
-        [deposit.hash],
-      );
-      return rows.rows[0]?.status === 'orphaned';
-    }, 'the transfer to be orphaned');
+    await waitForTransferStatus(system.db.pool, deposit.hash, 'orphaned');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await balanceOf(system, e.id)).available).to.equal('0');
     expect(e.user.messages().filter((m) => /USDT is credited/.test(m.text))).to.have.length(0);

@@ -10,7 +10,7 @@ import { startChainBed, type ChainBed } from '../support/chain-bed';
 import { testConfig } from '../support/config';
 import type { TestDatabase } from '../support/database';
 import { channelMessages } from '../support/jetstream';
-import { eventually } from '../support/system';
+import { eventually, waitForTransferStatus } from '../support/system';
 import { attachTestUsdt, ERC20_INTERFACE, parseUsdt } from '../support/usdt';
 
 describe('chain-monitor after a reorg deeper than the confirmations', function () {
@@ -58,13 +58,7 @@ describe('chain-monitor after a reorg deeper than the confirmations', function (
     const raw = await anvil.send<string>('eth_getRawTransactionByHash', [tx.hash]);
     await anvil.mine(3);
     const hash = tx.hash.toLowerCase();
-    await eventually(async () => {
-      const { rows } = await db.pool.query<{ status: string }>(
-        'SELECT status FROM observed_transfers WHERE tx_hash = $1',
-        [hash],
-      );
-      return rows[0]?.status === 'confirmed';
-    }, 'the deposit to be confirmed');
+    await waitForTransferStatus(db.pool, hash, 'confirmed');
 
     // Rebuild the chain from below the deposit's block: another transfer to the system wallet comes first in the
     // new block, so the same signed deposit transaction lands at log index 1 instead of 0.

@@ -11,7 +11,7 @@ import { startChainBed, type ChainBed } from '../support/chain-bed';
 import { testConfig } from '../support/config';
 import type { TestDatabase } from '../support/database';
 import { startFlakyRpc, type FlakyRpc } from '../support/flaky-rpc';
-import { eventually } from '../support/system';
+import { eventually, waitForTransferStatus } from '../support/system';
 import { attachTestUsdt, parseUsdt } from '../support/usdt';
 
 describe('chain-monitor on a faulty provider', function () {
@@ -99,34 +99,17 @@ describe('chain-monitor on a faulty provider', function () {
   });
 
   it('does not drop a deposit because a confirmation re-read left it out', async () => {
-    const [, monitor] = nodes;
     const tx = await attachTestUsdt(usdtAddress, anvil.wallet(1)).transfer(anvil.accounts[9]!.address, parseUsdt('42'));
     await tx.wait();
     const hash = tx.hash.toLowerCase();
-    await eventually(async () => {
-      const { rows } = await db.pool.query<{ status: string }>(
-        'SELECT status FROM observed_transfers WHERE tx_hash = $1',
-        [hash],
-      );
-      return rows[0]?.status === 'seen';
-    }, 'the deposit to be seen');
+    await waitForTransferStatus(db.pool, hash, 'seen');
     // A lagging node answers the confirmation re-reads without it, a few times.
     rpc.omitLogsOf(hash, 3);
     await anvil.mine(6);
-    const { rows } = await eventually(
-      async () => {
-        const result = await db.pool.query<{ status: string }>(
-          'SELECT status FROM observed_transfers WHERE tx_hash = $1',
-          [hash],
-        );
-        return result.rows[0]?.status === 'confirmed' && result;
-      },
-      'the deposit to be confirmed once the provider answers properly',
-      30_000,
-    );
+    // Confirmed once the provider answers properly.
+    const rows = await waitForTransferStatus(db.pool, hash, 'confirmed', 30_000);
     expect(rpc.omitted).to.equal(3);
     expect(rows).to.have.length(1);
-    expect(monitor).to.not.equal(undefined);
   });
 
   it('refuses to start when the RPC reports another chain, naming the variable', async () => {

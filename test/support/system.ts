@@ -146,3 +146,23 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Waits until chain-monitor has recorded the transaction's transfer with `status`; returns its rows. */
+export async function waitForTransferStatus(
+  pool: Pick<import('pg').Pool, 'query'>,
+  txHash: string,
+  status: string,
+  timeoutMs?: number,
+): Promise<{ log_index: number; status: string }[]> {
+  return eventually(
+    async () => {
+      const { rows } = await pool.query<{ log_index: number; status: string }>(
+        'SELECT log_index, status FROM observed_transfers WHERE tx_hash = $1 ORDER BY log_index',
+        [txHash.toLowerCase()],
+      );
+      return rows[0]?.status === status && rows;
+    },
+    `transaction ${txHash} to be ${status}`,
+    timeoutMs,
+  );
+}
