@@ -1,13 +1,14 @@
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client';
+import { serviceLogger, type Logger } from './logger';
 
 export { PrismaClient };
 export type { Prisma } from '../generated/prisma/client';
 
 export interface Database {
   prisma: PrismaClient;
-  /** For hot paths written in SQL (the ledger's credit transaction); shares nothing with Prisma's pool. */
+  /** For hot paths written in SQL (the ledger's credit transaction); Prisma runs on the same pool. */
   pool: pg.Pool;
   schema: string;
   close(): Promise<void>;
@@ -25,22 +26,45 @@ export function parseDatabaseUrl(url: string): { connectionString: string; schem
   return { connectionString: parsed.toString(), schema };
 }
 
-export function createPool(url: string, max = 10): pg.Pool {
+/** How long a new connection may take before the attempt fails (instead of hanging on an unreachable host). */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A pool that survives PostgreSQL going away: a connection terminated by the server (a restart, a failover,
+ * `pg_terminate_backend`) emits 'error' on its client, idle or checked out, and an 'error' event nobody listens
+ * to would end the process. Each client gets a listener for its whole life; the pool drops broken clients and
+ * connects afresh on the next query.
+ */
+export function createPool(url: string, max = 10, log: Logger = serviceLogger('db')): pg.Pool {
   const { connectionString, schema } = parseDatabaseUrl(url);
-  return new pg.Pool({ connectionString, max, options: `-c search_path="${schema}"` });
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    options: `-c search_path="${schema}"`,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
+  pool.on('connect', (client) => {
+    client.on('error', (error) => log.warn({ err: error }, 'PostgreSQL connection lost'));
+  });
+  pool.on('error', () => {
+    // Already logged by the client's own listener; the pool removes the client.
+  });
+  return pool;
 }
 
 export function createDatabase(url: string, poolSize = 10): Database {
-  const { connectionString, schema } = parseDatabaseUrl(url);
-  const adapter = new PrismaPg({ connectionString, max: poolSize, options: `-c search_path="${schema}"` }, { schema });
-  const prisma = new PrismaClient({ adapter });
+  const { schema } = parseDatabaseUrl(url);
   const pool = createPool(url, poolSize);
+  // Prisma shares the pool, so one set of connections (and one error policy) serves both.
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
   return {
     prisma,
     pool,
     schema,
     async close() {
-      await Promise.allSettled([prisma.$disconnect(), pool.end()]);
+      await prisma.$disconnect().catch(() => undefined);
+      if (!pool.ended) await pool.end();
     },
   };
 }

@@ -3,6 +3,7 @@
 // JetStream's msgID de-duplication absorbs most of those repeats.
 import type pg from 'pg';
 import type { Logger } from './logger';
+import { OutageLog } from './outage-log';
 
 export type OutboxTable = 'ledger_outbox' | 'chain_outbox';
 
@@ -33,8 +34,11 @@ export class OutboxRelay {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  private readonly outage: OutageLog;
 
-  constructor(private readonly options: OutboxRelayOptions) {}
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.outage = new OutageLog(options.log, `outbox relay of ${options.table}`);
+  }
 
   start(): void {
     this.stopped = false;
@@ -73,9 +77,10 @@ export class OutboxRelay {
         this.again = false;
         while (!this.stopped && (await this.drainOnce()) === (this.options.batchSize ?? 200));
       } while (this.again && !this.stopped);
+      this.outage.succeeded();
     } catch (error) {
       failed = true;
-      this.options.log.warn({ err: error, table: this.options.table }, 'outbox relay failed; will retry');
+      this.outage.failed(error, { table: this.options.table });
     }
     if (!this.stopped) this.schedule(failed ? 1000 : (this.options.idleIntervalMs ?? 500));
   }

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, loadDotEnv } from '../lib/config';
 import { migrateDatabase } from '../lib/migrate';
 import { rootLogger } from '../lib/logger';
 import { startNode } from '../lib/runtime';
+import { describeDatabaseFailure, describeStartupFailure, isDatabaseError } from '../lib/startup-errors';
 import { selectServices } from '../services';
 
 loadDotEnv();
@@ -25,8 +26,30 @@ try {
   console.error(`config: ${(error as Error).message}`);
   process.exit(1);
 }
-if (process.env.SKIP_MIGRATIONS !== 'true') await migrateDatabase(config.DATABASE_URL);
-const node = await startNode(config, selection.factories);
+// Once running, a dependency that goes away makes the node not ready, never dead: nothing background may end it.
+process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (kept running)'));
+
+if (process.env.SKIP_MIGRATIONS !== 'true') {
+  try {
+    await migrateDatabase(config.DATABASE_URL);
+  } catch (error) {
+    console.error(`start: ${describeDatabaseFailure(error, config.DATABASE_URL)}`);
+    process.exit(1);
+  }
+}
+let node;
+try {
+  node = await startNode(config, selection.factories);
+} catch (error) {
+  console.error(
+    `start: ${
+      isDatabaseError(error, config.DATABASE_URL)
+        ? describeDatabaseFailure(error, config.DATABASE_URL)
+        : describeStartupFailure(error)
+    }`,
+  );
+  process.exit(1);
+}
 log.info({ services: selection.groups }, 'SigmaTrade node started');
 
 let stopping = false;

@@ -1,10 +1,11 @@
 import type { Context, ServiceSchema } from 'moleculer';
 import { channelPublisher } from '../../lib/channels';
 import { serviceLogger } from '../../lib/logger';
+import { OutageLog } from '../../lib/outage-log';
 import { OutboxRelay } from '../../lib/outbox';
 import { channelAdapter, type Runtime } from '../../lib/runtime';
 import { Chain } from './chain';
-import { confirmedMessages, detectedMessages } from './messages';
+import { confirmedMessages, detectedMessages, reorgedMessages } from './messages';
 import { FailoverRpc } from './rpc';
 import { DepositScanner, type TickResult } from './scanner';
 import { TransferStore } from './store';
@@ -24,15 +25,23 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
   let last: (TickResult & { at: string }) | undefined;
   let lastError: string | undefined;
 
+  const outage = new OutageLog(log, 'chain scan');
   const runTick = async () => {
     try {
       last = { ...(await scanner!.tick(() => stopping)), at: new Date().toISOString() };
       lastError = undefined;
+      outage.succeeded();
     } catch (error) {
       lastError = (error as Error).message;
-      log.error({ err: error }, 'chain scan failed; retrying');
+      outage.failed(error);
     }
   };
+  // Polls at BSC_POLL_INTERVAL_MS; while a dependency is down, backs off up to 2 s.
+  const nextDelay = () =>
+    Math.min(
+      config.BSC_POLL_INTERVAL_MS * 2 ** Math.min(outage.consecutiveFailures, 10),
+      Math.max(2_000, config.BSC_POLL_INTERVAL_MS),
+    );
 
   return {
     name: 'chain-monitor',
@@ -110,6 +119,7 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
           },
           detectedMessages: (fresh) => detectedMessages(chainId, config.BSC_CONFIRMATION_BLOCKS, fresh),
           confirmedMessages: (matched) => confirmedMessages(chainId, matched),
+          reorgedMessages: (matched) => reorgedMessages(chainId, matched),
           onCommitted: () => relay!.kick(),
         },
       );
@@ -117,7 +127,7 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
         running = runTick();
         await running;
         running = undefined;
-        if (!stopping) timer = setTimeout(loop, config.BSC_POLL_INTERVAL_MS);
+        if (!stopping) timer = setTimeout(loop, nextDelay());
       };
       timer = setTimeout(loop, 0);
     },
@@ -129,5 +139,5 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
       await relay?.stop();
       rpc?.destroy();
     },
-  } as ServiceSchema;
+  };
 }

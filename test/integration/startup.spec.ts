@@ -10,6 +10,7 @@ import { SERVICE_GROUPS } from '../../services';
 import { TEST_SYSTEM_WALLET, testEnv } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { deleteNamespaceStreams } from '../support/nats';
+import { spawnNode } from '../support/node-process';
 import { TelegramEmulator } from '../support/telegram-emulator';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -132,6 +133,41 @@ describe('scripts/start.ts', function () {
     expect(result.stdout).not.to.contain('SigmaTrade node started');
   });
 
+  describe('against a database it cannot use', () => {
+    /** start.ts with migrations on; it must end by itself with one line on stderr. */
+    async function failingStart(databaseUrl: string) {
+      const run = spawnNode(completeEnv({ DATABASE_URL: databaseUrl }), { skipMigrations: false });
+      const exit = await within(run.exit, 30_000, `exit of start.ts (stderr: ${run.stderr()})`);
+      const lines = run
+        .stderr()
+        .split('\n')
+        .filter((line) => line.trim() !== '');
+      return { exit, lines, output: run.stdout() + run.stderr() };
+    }
+
+    it('names DATABASE_URL in one line, without its password, when the database does not exist', async () => {
+      const name = `sigmatrade_missing_${randomBytes(3).toString('hex')}`;
+      const { exit, lines, output } = await failingStart(`postgresql://postgres:S3cretPw@127.0.0.1:5432/${name}`);
+      expect(exit.code).to.equal(1);
+      expect(lines, output).to.have.length(1);
+      expect(lines[0]).to.match(
+        /^start: DATABASE_URL \(postgresql:\/\/postgres@127\.0\.0\.1:5432\/sigmatrade_missing_\w+\): database "sigmatrade_missing_\w+" does not exist; create it \(createdb /,
+      );
+      expect(output).not.to.contain('S3cretPw');
+      expect(output).not.to.match(/\n\s+at /);
+    });
+
+    it('names DATABASE_URL in one line when nothing listens at its host and port', async () => {
+      const { exit, lines, output } = await failingStart('postgresql://postgres:S3cretPw@127.0.0.1:1/sigmatrade');
+      expect(exit.code).to.equal(1);
+      expect(lines, output).to.have.length(1);
+      expect(lines[0]).to.match(
+        /^start: DATABASE_URL \(postgresql:\/\/postgres@127\.0\.0\.1:1\/sigmatrade\): nothing accepts connections at 127\.0\.0\.1:1/,
+      );
+      expect(output).not.to.contain('S3cretPw');
+    });
+  });
+
   describe('with a complete configuration', () => {
     let db: TestDatabase;
     let emulator: TelegramEmulator;
@@ -159,7 +195,7 @@ describe('scripts/start.ts', function () {
           METRICS_PORT: '0',
           HTTP_PORT: '0',
           HTTP_HOST: '127.0.0.1',
-          SERVICES: 'ledger,bot-gateway',
+          SERVICES: 'users,ledger,bot-gateway',
           TELEGRAM_API_ROOT: emulator.apiRoot,
           TELEGRAM_BOT_TOKEN: emulator.token,
         }),
@@ -196,7 +232,7 @@ describe('scripts/start.ts', function () {
     it('starts the named services, serves the bot, and exits 0 on SIGTERM within 25 s', async () => {
       const run = await startComplete();
       expect(run.startedLine).to.include({ level: 'info', service: 'runner' });
-      expect(run.startedLine['services']).to.deep.equal(['ledger', 'bot-gateway']);
+      expect(run.startedLine['services']).to.deep.equal(['users', 'ledger', 'bot-gateway']);
       // stdout carries nothing but JSON log lines.
       expect(
         run
