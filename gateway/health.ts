@@ -1,8 +1,11 @@
-// Readiness: this node can serve only while the message bus, PostgreSQL and Redis all answer.
+// Readiness: this node can serve only while the message bus (NATS and its JetStream), PostgreSQL and Redis all
+// answer. Each check is a round trip, not a flag: a connection object can look "connected" for the whole time the
+// server behind it is gone.
 import type { ServiceBroker } from 'moleculer';
+import type { NatsConnection } from 'nats';
 import type { Runtime } from '../lib/runtime';
 
-export type Dependency = 'broker' | 'postgres' | 'redis';
+export type Dependency = 'broker' | 'jetstream' | 'postgres' | 'redis';
 
 export interface Readiness {
   status: 'ok' | 'unavailable';
@@ -30,11 +33,34 @@ async function probe(check: () => Promise<unknown>): Promise<string> {
   }
 }
 
+/** PING/PONG with the NATS server; a disconnected client queues the PING, so the timeout decides. */
+async function natsRoundTrip(connection: NatsConnection | null | undefined, what: string): Promise<void> {
+  if (!connection || connection.isClosed()) throw new Error(`${what} is not connected`);
+  await connection.flush();
+}
+
+interface Internals {
+  transit?: { connected?: boolean; tx?: { client?: NatsConnection | null } };
+  channelAdapter?: {
+    connection?: NatsConnection | null;
+    manager?: { getAccountInfo(): Promise<unknown> } | null;
+  };
+}
+
 export async function readiness(broker: ServiceBroker, runtime: Pick<Runtime, 'db' | 'redis'>): Promise<Readiness> {
-  const transit = (broker as unknown as { transit?: { connected?: boolean } }).transit;
-  const [brokerState, postgres, redis] = await Promise.all([
+  const { transit, channelAdapter } = broker as unknown as Internals;
+  const [brokerState, jetstream, postgres, redis] = await Promise.all([
     probe(async () => {
-      if (transit && !transit.connected) throw new Error('not connected to the transporter');
+      if (!transit) return; // a broker without a transporter (one local process) has no bus to lose
+      if (!transit.connected) throw new Error('not connected to the transporter');
+      await natsRoundTrip(transit.tx?.client, 'the NATS transporter');
+    }),
+    probe(async () => {
+      if (!channelAdapter) return;
+      await natsRoundTrip(channelAdapter.connection, 'the JetStream channel adapter');
+      if (!channelAdapter.manager) throw new Error('the JetStream manager is not ready');
+      // Answered by JetStream itself: a NATS server that lost JetStream (or its quorum) fails here.
+      await channelAdapter.manager.getAccountInfo();
     }),
     probe(() => runtime.db.pool.query('SELECT 1')),
     probe(async () => {
@@ -42,7 +68,7 @@ export async function readiness(broker: ServiceBroker, runtime: Pick<Runtime, 'd
       if (pong !== 'PONG') throw new Error(`unexpected PING answer ${pong}`);
     }),
   ]);
-  const checks: Record<Dependency, string> = { broker: brokerState, postgres, redis };
+  const checks: Record<Dependency, string> = { broker: brokerState, jetstream, postgres, redis };
   const failed = (Object.keys(checks) as Dependency[]).filter((name) => checks[name] !== 'ok');
   return { status: failed.length === 0 ? 'ok' : 'unavailable', checks, failed };
 }

@@ -173,6 +173,18 @@ describe('bot-gateway', function () {
       ]);
     });
 
+    it('registers a user whose /start carries 4,000 characters and refuses the code politely', async () => {
+      for (const payload of ['x'.repeat(4000), 'A'.repeat(65), 'not a code!']) {
+        const sam = user({ first_name: 'Long' });
+        const reply = await send(sam, `/start ${payload}`);
+        expect(reply.text).to.contain('Welcome to SigmaTrade').and.contain('This invitation link is not valid');
+        const [row] = await userRow(sam.id);
+        expect(row, payload.slice(0, 20)).to.include({ referrer_id: null });
+        const again = await send(sam, `/start ${payload}`);
+        expect(again.text).to.contain('Welcome back').and.contain('This invitation link is not valid');
+      }
+    });
+
     it('creates one row for 20 simultaneous /start of one user', async () => {
       const eager = user({ first_name: 'Eager' });
       for (let i = 0; i < 20; i++) eager.sendText('/start');
@@ -369,6 +381,35 @@ describe('bot-gateway', function () {
     });
   });
 
+  describe('after the bot token changes on the same namespace', () => {
+    it("handles the new bot's updates even when their ids equal the old bot's", async () => {
+      const namespace = `tokens-${randomBytes(4).toString('hex')}`;
+      const firstUpdateId = 700_000_000 + Math.floor(Math.random() * 1_000_000);
+      for (const name of ['old', 'new']) {
+        const emulator = new TelegramEmulator({ enforceLimits: false, firstUpdateId });
+        await emulator.start();
+        const node = await startNode(
+          botConfig(db, emulator, { NAMESPACE: namespace }),
+          [usersService, botGatewayService, ledger],
+          {
+            db,
+            redis,
+          },
+        );
+        try {
+          const person = emulator.user({ first_name: `${name} bot user`, language_code: 'en' });
+          const sent = person.sendText('/start');
+          expect(sent.message_id).to.be.a('number');
+          const welcome = await person.waitForMessage(/Welcome/, 10_000);
+          expect(welcome.text, `${name} bot`).to.contain('Welcome');
+        } finally {
+          await node.stop();
+          await emulator.stop();
+        }
+      }
+    });
+  });
+
   describe('rate limit', () => {
     let emulator: TelegramEmulator;
     let node: Node;
@@ -537,7 +578,7 @@ describe('bot-gateway', function () {
       expect(ready.status).to.equal(200);
       expect(await ready.json()).to.deep.equal({
         status: 'ok',
-        checks: { broker: 'ok', postgres: 'ok', redis: 'ok' },
+        checks: { broker: 'ok', jetstream: 'ok', postgres: 'ok', redis: 'ok' },
         failed: [],
       });
     });
