@@ -4,17 +4,31 @@ import Channels_ from '@moleculer/channels';
 
 const { Middleware: ChannelsMiddleware } = Channels_ as unknown as { Middleware: (options: object) => object };
 import type { Config } from './config';
+import type { Logger } from './logger';
+import { isPermanent } from './retry';
 
 /** Channel names (the NAMESPACE prefix is added by the adapter). */
 export const Channels = {
   /** chain-monitor → ledger: a transfer reached its confirmations; credit it. */
   depositConfirmed: 'deposits.confirmed',
+  /** chain-monitor → ledger: a confirmed transfer's block left the canonical chain (a reorg deeper than the confirmations). */
+  depositReorged: 'deposits.reorged',
   /** anyone → notifier: send one message to one user. */
   notificationRequested: 'notifications.requested',
+  /** anyone → notifier: something every admin must hear of. */
+  adminAlert: 'alerts.raised',
 } as const;
 export type ChannelName = (typeof Channels)[keyof typeof Channels];
 
 export const DEAD_LETTER_QUEUE = 'dead-letters';
+
+/**
+ * A message nobody acknowledges within this time is delivered again, to any consumer of its group: it bounds how
+ * long the work of a consumer that died (SIGKILL, OOM, a lost node) waits. A live handler keeps its message by
+ * telling JetStream it is still working (see channelHandlerMiddleware), however long the work takes.
+ */
+export const ACK_WAIT_MS = 6_000;
+const WORKING_EVERY_MS = 2_000;
 
 export function channelsMiddleware(config: Pick<Config, 'NATS_URL' | 'NAMESPACE'>) {
   return ChannelsMiddleware({
@@ -27,7 +41,7 @@ export function channelsMiddleware(config: Pick<Config, 'NATS_URL' | 'NAMESPACE'
           connectionOptions: { maxReconnectAttempts: -1 },
           streamConfig: { max_age: 14 * 24 * 3600 * 1e9, duplicate_window: 10 * 60 * 1e9 },
           // A consumer group that is new (a fresh install, a new service) starts at the stream's beginning.
-          consumerOptions: { config: { deliver_policy: 'all', ack_wait: 30 * 1e9 } },
+          consumerOptions: { config: { deliver_policy: 'all', ack_wait: ACK_WAIT_MS * 1e6 } },
         },
         maxRetries: 10,
         maxInFlight: 20,
@@ -35,6 +49,59 @@ export function channelsMiddleware(config: Pick<Config, 'NATS_URL' | 'NAMESPACE'
       },
     },
   });
+}
+
+interface JsMessage {
+  data: Uint8Array;
+  working(): void;
+}
+
+interface ChannelDefinition {
+  name: string;
+  group: string;
+  deadLettering?: { enabled?: boolean; queueName?: string };
+}
+
+/**
+ * Wraps every channel handler: keeps the message while the handler works (short ack wait, see ACK_WAIT_MS), and
+ * moves a message that can never succeed (it fails validation, or a client error says so) to the dead-letter
+ * queue at once instead of redelivering it until its retries run out.
+ */
+export function channelHandlerMiddleware(log: Logger) {
+  let broker: { channelAdapter?: ChannelAdapter } | undefined;
+  return {
+    name: 'ChannelHandler',
+    created(created: { channelAdapter?: ChannelAdapter }) {
+      broker = created;
+    },
+    localChannel(next: (payload: unknown, raw: JsMessage) => Promise<unknown>, chan: ChannelDefinition) {
+      return async function handle(this: unknown, payload: unknown, raw: JsMessage) {
+        const heartbeat = raw?.working ? setInterval(() => raw.working(), WORKING_EVERY_MS) : undefined;
+        try {
+          return await next.call(this, payload, raw);
+        } catch (error) {
+          const deadLetters = chan.deadLettering?.enabled ? chan.deadLettering.queueName : undefined;
+          const adapter = broker?.channelAdapter;
+          if (!isPermanent(error) || !deadLetters || !raw?.data || !adapter) throw error;
+          // Published before the original is acknowledged: if this fails, the message is redelivered, not lost.
+          await adapter.publish(deadLetters, raw.data, {
+            raw: true,
+            headers: {
+              'x-original-channel': chan.name,
+              'x-original-group': chan.group,
+              'x-error': String((error as Error).message).slice(0, 500),
+            },
+          });
+          log.warn(
+            { channel: chan.name, group: chan.group, err: error },
+            'invalid message moved to the dead-letter queue',
+          );
+        } finally {
+          clearInterval(heartbeat);
+        }
+      };
+    },
+  };
 }
 
 export interface ChannelAdapter {
@@ -45,7 +112,7 @@ export interface ChannelAdapter {
   publish(
     channelName: string,
     payload: unknown,
-    opts?: { msgID?: string; headers?: Record<string, string> },
+    opts?: { msgID?: string; raw?: boolean; headers?: Record<string, string> },
   ): Promise<void>;
 }
 

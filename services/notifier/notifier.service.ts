@@ -1,36 +1,85 @@
 import type { ServiceSchema } from 'moleculer';
 import { Telegram } from 'telegraf';
 import { Channels } from '../../lib/channels';
+import { Lease } from '../../lib/lease';
 import { serviceLogger } from '../../lib/logger';
 import type { Runtime } from '../../lib/runtime';
 import { retryTransient } from '../../lib/retry';
 import { compilePayload } from '../../lib/validate';
-import { NotificationLog, sendFailure } from './delivery';
+import { deliverNotification, type DeliveryOutcome, type DeliveryPorts } from './deliver';
+import { NotificationLog, sendFailure } from './notification-log';
 import { renderNotification } from './render';
-import { notificationRequestSchema, type Contact, type NotificationRequest } from './schemas';
+import {
+  adminAlertSchema,
+  notificationRequestSchema,
+  toNotificationRequest,
+  type AdminAlert,
+  type Contact,
+  type NotificationRequest,
+  type NotificationRequestMessage,
+} from './schemas';
 
 /** A 429 that asks to wait at most this long is waited out in place; longer ones go to the retry job. */
 const MAX_INLINE_WAIT_MS = 30_000;
+/** A delivery that dies loses its lease this soon; the live holder renews it every third of that. */
+const LEASE_TTL_MS = 5_000;
 
 export function notifierService(runtime: Runtime): ServiceSchema {
   const { config, db, redis } = runtime;
   const log = serviceLogger('notifier');
-  const parseRequest = compilePayload<NotificationRequest>(notificationRequestSchema);
+  const parseRequest = compilePayload<NotificationRequestMessage>(notificationRequestSchema);
+  const parseAlert = compilePayload<AdminAlert>(adminAlertSchema);
   const telegram = new Telegram(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT });
-  const notifications = new NotificationLog(db.pool, redis);
+  const store = new NotificationLog(db.pool);
   let retryTimer: NodeJS.Timeout | undefined;
   let retrying: Promise<void> | undefined;
+  let ports: DeliveryPorts | undefined;
+
+  /** Sends, waiting out Telegram's 429s in place while the total wait stays short. */
+  async function sendText(chatId: string, text: string) {
+    let waited = 0;
+    for (;;) {
+      try {
+        return await telegram.sendMessage(chatId, text, {
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+        });
+      } catch (error) {
+        const failure = sendFailure(error);
+        const waitMs = (failure.retryAfterSeconds ?? 0) * 1000;
+        if (failure.code !== 429 || waited + waitMs > MAX_INLINE_WAIT_MS) throw error;
+        waited += waitMs;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
+  const deliver = (request: NotificationRequest): Promise<DeliveryOutcome> => {
+    if (!ports) throw new Error('notifier is not started');
+    return deliverNotification(request, ports);
+  };
+
+  /** The notification-retry job: resends what is due in failed_notifications. */
+  async function retryFailed() {
+    const due = await store.due();
+    let sent = 0;
+    for (const row of due) {
+      const outcome = await deliver(row);
+      if (outcome !== 'failed') sent++;
+    }
+    return { due: due.length, sent };
+  }
 
   return {
     name: 'notifier',
-    // Sender matching and recipients come from users; without it there is nothing safe to do.
+    // Recipients and their languages come from users; without it there is nothing safe to do.
     dependencies: ['users'],
 
     actions: {
       /** Runs the notification-retry job now (operators: `call notifier.retryFailed`). */
       retryFailed: {
-        async handler(this: NotifierThis) {
-          return this.retryFailed();
+        async handler() {
+          return retryFailed();
         },
       },
     },
@@ -41,111 +90,61 @@ export function notifierService(runtime: Runtime): ServiceSchema {
         maxInFlight: 20,
         // Each delivery already waits out a short users outage; a promised message is not given up lightly.
         maxRetries: 100,
-        async handler(this: NotifierThis, payload: unknown) {
-          await this.deliver(parseRequest(payload));
+        async handler(payload: unknown) {
+          await deliver(toNotificationRequest(parseRequest(payload)));
+        },
+      },
+      [Channels.adminAlert]: {
+        group: 'notifier',
+        maxInFlight: 5,
+        maxRetries: 100,
+        async handler(payload: unknown) {
+          const alert = parseAlert(payload);
+          log.warn({ alert_id: alert.id, template: alert.template, params: alert.params }, 'admin alert');
+          if (config.ADMIN_TELEGRAM_IDS.length === 0) {
+            log.error({ alert_id: alert.id }, 'admin alert with no ADMIN_TELEGRAM_IDS to send it to');
+            return;
+          }
+          // One notification per admin, each with its own id, so one unreachable admin delays nobody else.
+          for (const chatId of config.ADMIN_TELEGRAM_IDS) {
+            await deliver({
+              id: `${alert.id}:admin:${chatId}`,
+              chatId,
+              template: alert.template,
+              params: alert.params,
+            });
+          }
         },
       },
     },
 
-    methods: {
-      async deliver(this: NotifierThis, request: NotificationRequest): Promise<'sent' | 'duplicate' | 'failed'> {
-        // Claim first, then look: checking first lets a copy slip in between another's commit and release.
-        // A copy that finds the claim held waits for the holder's outcome rather than acking a message
-        // that might still fail.
-        await retryTransient(async () => {
-          if (!(await notifications.claim(request.id)))
-            throw new Error(`notification ${request.id} is being sent by another delivery`);
-        });
-        try {
-          if (await notifications.wasSent(request.id)) return 'duplicate';
-          const ids = [
-            request.userId,
-            ...(request.params.fromUserId !== undefined ? [String(request.params.fromUserId)] : []),
-          ];
-          const contacts = await retryTransient(() =>
-            this.broker.call<Contact[], { userIds: string[] }>('users.contacts', { userIds: ids }, { timeout: 5000 }),
+    started() {
+      ports = {
+        store,
+        lease: (id) =>
+          retryTransient(async () => {
+            const lease = await Lease.acquire(redis, `${config.NAMESPACE}:notify:lease:${id}`, { ttlMs: LEASE_TTL_MS });
+            // Held by a live delivery: wait for its outcome rather than acking a message that might still fail.
+            if (!lease) throw new Error(`notification ${id} is being sent by another delivery`);
+            return lease;
+          }),
+        contacts: (userIds) =>
+          this.broker.call<Contact[], { userIds: string[] }>('users.contacts', { userIds }, { timeout: 5000 }),
+        chatLanguage: async (chatId) => {
+          const user = await this.broker.call<{ languageCode: string | null } | null, { telegramId: string }>(
+            'users.byTelegramId',
+            { telegramId: chatId },
+            { timeout: 5000 },
           );
-          const recipient = contacts.find((c) => c.userId === request.userId);
-          if (!recipient) {
-            await notifications.recordFailure(request.id, request.userId, request.template, request.params, {
-              code: null,
-              description: 'unknown user',
-            });
-            return 'failed';
-          }
-          const names = new Map(contacts.map((c) => [c.userId, c.firstName ?? '—']));
-          const text = renderNotification(request, recipient, config.USDT_DECIMALS, names);
-          let message: { message_id: number };
-          try {
-            message = await this.sendText(recipient.telegramId, text);
-          } catch (error) {
-            const failure = sendFailure(error);
-            await notifications.recordFailure(request.id, request.userId, request.template, request.params, failure);
-            log.warn(
-              { user_id: request.userId, notification_id: request.id, code: failure.code, error: failure.description },
-              'notification failed; stored for retry',
-            );
-            return 'failed';
-          }
-          // Telegram has it: recording that must not turn into a second send.
-          await retryTransient(() =>
-            notifications.recordSent(
-              request.id,
-              request.userId,
-              recipient.telegramId,
-              request.template,
-              message.message_id,
-            ),
-          );
-          log.info(
-            { user_id: request.userId, notification_id: request.id, template: request.template },
-            'notification sent',
-          );
-          return 'sent';
-        } finally {
-          await notifications.release(request.id);
-        }
-      },
-
-      /** Sends, waiting out Telegram's 429s in place while the total wait stays short. */
-      async sendText(chatId: string, text: string) {
-        let waited = 0;
-        for (;;) {
-          try {
-            return await telegram.sendMessage(chatId, text, {
-              parse_mode: 'HTML',
-              link_preview_options: { is_disabled: true },
-            });
-          } catch (error) {
-            const failure = sendFailure(error);
-            const waitMs = (failure.retryAfterSeconds ?? 0) * 1000;
-            if (failure.code !== 429 || waited + waitMs > MAX_INLINE_WAIT_MS) throw error;
-            waited += waitMs;
-            await new Promise((resolve) => setTimeout(resolve, waitMs));
-          }
-        }
-      },
-
-      /** The notification-retry job: resends what is due in failed_notifications. */
-      async retryFailed(this: NotifierThis) {
-        const due = await notifications.due();
-        let sent = 0;
-        for (const row of due) {
-          const outcome = await this.deliver({
-            id: row.notification_id,
-            userId: row.user_id,
-            template: row.template,
-            params: row.params,
-          });
-          if (outcome !== 'failed') sent++;
-        }
-        return { due: due.length, sent };
-      },
-    },
-
-    started(this: NotifierThis) {
+          return user?.languageCode ?? null;
+        },
+        render: (request, to) => renderNotification(request, to, config.USDT_DECIMALS),
+        send: sendText,
+        unrecorded: new Map(),
+        logger: log,
+      };
       const tick = () => {
-        retrying = this.retryFailed()
+        retrying = retryFailed()
           .then(() => undefined)
           .catch((error: unknown) => log.error({ err: error }, 'notification-retry job failed'))
           .finally(() => {
@@ -160,12 +159,5 @@ export function notifierService(runtime: Runtime): ServiceSchema {
       clearTimeout(retryTimer);
       await retrying;
     },
-  } as unknown as ServiceSchema;
-}
-
-interface NotifierThis {
-  broker: import('moleculer').ServiceBroker;
-  deliver(request: NotificationRequest): Promise<'sent' | 'duplicate' | 'failed'>;
-  sendText(chatId: string, text: string): Promise<{ message_id: number }>;
-  retryFailed(): Promise<{ due: number; sent: number }>;
+  };
 }

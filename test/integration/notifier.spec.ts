@@ -18,6 +18,7 @@ const CHANNEL = 'notifications.requested';
 const txHash = () => `0x${randomBytes(32).toString('hex')}`;
 const uniqueId = (what: string) => `${what}:${randomBytes(6).toString('hex')}`;
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ADMINS = [5_550_001, 5_550_002];
 
 interface Recipient {
   tg: SimulatedUser;
@@ -55,6 +56,7 @@ describe('notifier', function () {
       TELEGRAM_BOT_TOKEN: emulator.token,
       // The timer never fires during the spec: retries run only when a test calls notifier.retryFailed.
       NOTIFICATION_RETRY_INTERVAL_MS: '3600000',
+      ADMIN_TELEGRAM_IDS: ADMINS.join(','),
     });
     // Two brokers, so notifier reaches users over the NATS transporter as it does in production.
     users = await startNode(config, [usersService], { db, redis, broker: { nodeID: `${namespace}-users` } });
@@ -92,7 +94,7 @@ describe('notifier', function () {
   const outgoing = async (notificationId: string) =>
     (
       await db.pool.query<{ user_id: string; chat_id: string; template: string; message_id: string }>(
-        'SELECT user_id, chat_id, template, message_id FROM outgoing_messages WHERE notification_id = $1',
+        `SELECT user_id, chat_id, template, message_id FROM outgoing_messages WHERE notification_id = $1 AND status = 'sent'`,
         [notificationId],
       )
     ).rows;
@@ -339,5 +341,28 @@ describe('notifier', function () {
       '🎉 Вы получили 0.05 USDT реферального вознаграждения (уровень 1) с пополнения пользователя Dave & <Co>.',
     );
     expect(depositor.tg.messages()).to.have.length(0);
+  });
+
+  it('sends an admin alert to every admin chat once, in their language, also when they are not registered users', async () => {
+    const [en, ru] = ADMINS.map((id, i) =>
+      emulator.user({ id, first_name: `Admin ${i}`, language_code: i ? 'ru' : 'en' }),
+    );
+    en!.sendText('/start');
+    ru!.sendText('/start');
+    await users.broker.call('users.register', { telegramId: String(ru!.id), firstName: 'Admin 1', languageCode: 'ru' });
+    const alert = {
+      id: uniqueId('deposit-reorged'),
+      template: 'admin.deposit_reorged',
+      params: { depositId: '12', userId: '7', amount: '2500000000000000000', txHash: txHash(), blockNumber: '99' },
+    };
+    await sendToChannel(users.broker, 'alerts.raised', alert, alert.id);
+    await sendToChannel(users.broker, 'alerts.raised', alert, `${alert.id}:again`);
+    const toEn = await en!.waitForMessage(/A credited deposit left the chain/);
+    expect(toEn.text).to.contain('2.5 USDT').and.contain('user #7');
+    await ru!.waitForMessage(/исчезло из блокчейна/);
+    await eventually(() => consumerSettled(namespace, 'alerts.raised', 'notifier'), 'both copies handled');
+    await delay(200);
+    expect(en!.messages()).to.have.length(1);
+    expect(ru!.messages()).to.have.length(1);
   });
 });

@@ -104,7 +104,7 @@ export class TelegramEmulator {
   private port: number | undefined;
   private started = false;
   private flood: FloodControl;
-  private readonly queue = new UpdateQueue();
+  private readonly queue: UpdateQueue;
   private readonly world = new World();
   private readonly webhookOptions: WebhookOptions;
   private readonly webhook: WebhookDispatcher;
@@ -115,6 +115,7 @@ export class TelegramEmulator {
   private readonly deliveryLog: WebhookDelivery[] = [];
   private readonly failures = new Map<string, PendingFailure[]>();
   private connectionsToDrop = 0;
+  private readonly withheld = new Map<string, number>();
   private activePoll: { controller: AbortController; reason?: BotApiError } | undefined;
   private readonly stopController = new AbortController();
   private readonly users = new Map<number, SimulatedUser>();
@@ -136,6 +137,7 @@ export class TelegramEmulator {
       can_connect_to_business: false,
       has_main_web_app: false,
     };
+    this.queue = new UpdateQueue(options.firstUpdateId);
     this.enforceLimits = options.enforceLimits ?? true;
     this.limits = { ...DEFAULT_RATE_LIMITS, ...options.limits };
     this.flood = new FloodControl(this.limits);
@@ -314,12 +316,23 @@ export class TelegramEmulator {
 
   clearFailures(): void {
     this.failures.clear();
+    this.withheld.clear();
     this.connectionsToDrop = 0;
   }
 
   /** The next `n` API requests get their connection destroyed without an answer (a network error for the bot). */
   dropConnections(n = 1): this {
     this.connectionsToDrop += n;
+    return this;
+  }
+
+  /**
+   * The next `times` calls of `method` run (a message is really sent) but their answer never leaves: the caller
+   * waits until it gives up or dies, like a bot whose process is killed between Telegram's work and its reply.
+   */
+  withholdAnswers(method: string, times = 1): this {
+    const key = method.toLowerCase();
+    this.withheld.set(key, (this.withheld.get(key) ?? 0) + times);
     return this;
   }
 
@@ -353,6 +366,11 @@ export class TelegramEmulator {
       return;
     }
     const { status, response } = await this.execute(method, params, { signal: hangUp.signal, transport: 'http' });
+    const withheld = this.withheld.get(method.toLowerCase()) ?? 0;
+    if (withheld > 0) {
+      this.withheld.set(method.toLowerCase(), withheld - 1);
+      return; // the socket stays open without an answer until the caller hangs up or the emulator stops
+    }
     this.reply(res, status, response);
   }
 

@@ -1,0 +1,107 @@
+// Delivering one notification, exactly once where it can be known and by a stated rule where it cannot:
+// lease the id, look at earlier attempts, record this attempt, send, record the outcome.
+import { LeaseLostError, type Lease } from '../../lib/lease';
+import type { Logger } from '../../lib/logger';
+import { retryTransient } from '../../lib/retry';
+import { ambiguityRule } from './ambiguity';
+import { sendFailure, type NotificationLog } from './notification-log';
+import type { Contact, NotificationRequest } from './schemas';
+
+export type DeliveryOutcome = 'sent' | 'duplicate' | 'ambiguous' | 'failed';
+
+export interface Addressee {
+  chatId: string;
+  userId: string | null;
+  languageCode: string | null;
+  /** Display names of the users the params refer to (fromUserId). */
+  names: Map<string, string>;
+}
+
+export interface DeliveryPorts {
+  store: NotificationLog;
+  /** The id's lease; waits while another delivery holds it, throws if it stays held. */
+  lease(id: string): Promise<Lease>;
+  contacts(userIds: string[]): Promise<Contact[]>;
+  /** The language of a chat that is not addressed through a user id (an admin's). */
+  chatLanguage(chatId: string): Promise<string | null>;
+  render(request: NotificationRequest, to: Addressee): string;
+  send(chatId: string, text: string): Promise<{ message_id: number }>;
+  /** Sends this process made but could not record yet (PostgreSQL was away); recorded on the next delivery. */
+  unrecorded: Map<string, number>;
+  logger: Logger;
+}
+
+export async function deliverNotification(
+  request: NotificationRequest,
+  ports: DeliveryPorts,
+): Promise<DeliveryOutcome> {
+  const { store, logger } = ports;
+  const context = { notification_id: request.id, template: request.template };
+  // Lease first, then look: looking first lets a copy slip in between another's record and release.
+  const lease = await ports.lease(request.id);
+  try {
+    const sentBefore = ports.unrecorded.get(request.id);
+    if (sentBefore !== undefined) {
+      await store.recordSent(request.id, sentBefore);
+      ports.unrecorded.delete(request.id);
+      return 'duplicate';
+    }
+    const prior = await store.attemptOf(request.id);
+    if (prior?.status === 'sent' || prior?.status === 'ambiguous') return 'duplicate';
+    if (prior?.status === 'sending') {
+      if (ambiguityRule(request.template) === 'skip') {
+        await store.recordAmbiguous(request.id);
+        logger.warn(context, 'an earlier attempt has no recorded outcome; informational message not sent again');
+        return 'ambiguous';
+      }
+      logger.warn(context, 'an earlier attempt has no recorded outcome; sending again');
+    }
+
+    const to = await addressee(request, ports);
+    if (!to) {
+      await store.recordFailure(request, { code: null, description: 'unknown user' });
+      return 'failed';
+    }
+    const text = ports.render(request, to);
+    lease.assertHeld();
+    await store.recordAttempt(request.id, to.userId, to.chatId, request.template);
+
+    let message: { message_id: number };
+    try {
+      message = await ports.send(to.chatId, text);
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      const failure = sendFailure(error);
+      await retryTransient(() => store.recordFailure(request, failure));
+      logger.warn(
+        { ...context, user_id: to.userId, code: failure.code, error: failure.description },
+        'notification failed; stored for retry',
+      );
+      return 'failed';
+    }
+    try {
+      await retryTransient(() => store.recordSent(request.id, message.message_id));
+    } catch (error) {
+      ports.unrecorded.set(request.id, message.message_id);
+      throw error;
+    }
+    logger.info({ ...context, user_id: to.userId }, 'notification sent');
+    return 'sent';
+  } finally {
+    await lease.release();
+  }
+}
+
+async function addressee(request: NotificationRequest, ports: DeliveryPorts): Promise<Addressee | undefined> {
+  const from = request.params.fromUserId !== undefined ? [String(request.params.fromUserId)] : [];
+  const ids = 'userId' in request ? [request.userId, ...from] : from;
+  const contacts = ids.length ? await retryTransient(() => ports.contacts(ids)) : [];
+  const names = new Map(contacts.map((c) => [c.userId, c.firstName ?? '—']));
+  if ('chatId' in request) {
+    const languageCode = await retryTransient(() => ports.chatLanguage(request.chatId));
+    return { chatId: request.chatId, userId: null, languageCode, names };
+  }
+  const recipient = contacts.find((c) => c.userId === request.userId);
+  if (!recipient) return undefined;
+  return { chatId: recipient.telegramId, userId: recipient.userId, languageCode: recipient.languageCode, names };
+}
