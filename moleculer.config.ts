@@ -2,8 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { BrokerOptions } from 'moleculer';
-import { channelsMiddleware } from './lib/channels';
+import { channelHandlerMiddleware, channelsMiddleware } from './lib/channels';
 import type { Config } from './lib/config';
+import { deadNodeDetector } from './lib/dead-node-detector';
 import { rootLogger } from './lib/logger';
 
 export function createBrokerOptions(config: Config, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
@@ -21,6 +22,11 @@ export function createBrokerOptions(config: Config, overrides: Partial<BrokerOpt
           rootLogger().child({ service: bindings.svc ?? bindings.mod, node: bindings.nodeID }, { level }),
       },
     },
+    // Failure detection (docs/ARCHITECTURE.md, "When a node dies"): a remote call unanswered for 1 s makes its node a
+    // suspect that must answer a ping within 1.5 s (lib/dead-node-detector.ts); a node nobody calls is dropped when
+    // its heartbeats (every 2 s) stop for 6 s. A dropped node's pending calls fail at once and retry elsewhere.
+    heartbeatInterval: 2,
+    heartbeatTimeout: 6,
     requestTimeout: 10_000,
     // Retries are opted into per call, for idempotent actions only.
     retryPolicy: { enabled: true, retries: 0, delay: 200, maxDelay: 3000, factor: 2 },
@@ -33,7 +39,11 @@ export function createBrokerOptions(config: Config, overrides: Partial<BrokerOpt
     metrics: config.METRICS_PORT
       ? { enabled: true, reporter: { type: 'Prometheus', options: { port: config.METRICS_PORT, path: '/metrics' } } }
       : { enabled: false },
-    middlewares: [channelsMiddleware(config)],
+    middlewares: [
+      channelsMiddleware(config),
+      channelHandlerMiddleware(rootLogger().child({ service: 'channels' })),
+      deadNodeDetector(rootLogger().child({ service: 'broker' })),
+    ],
     ...overrides,
   };
 }
