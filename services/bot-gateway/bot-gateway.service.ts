@@ -18,7 +18,7 @@ const { MoleculerClientError } = Errors;
 export function botGatewayService(runtime: Runtime): ServiceSchema {
   const { config, redis } = runtime;
   const log = serviceLogger('bot-gateway');
-  const keys = gatewayKeys(config.NAMESPACE);
+  const keys = gatewayKeys(config.NAMESPACE, config.TELEGRAM_BOT_TOKEN);
   const webhookMode = Boolean(config.TELEGRAM_WEBHOOK_DOMAIN);
   let bot: Telegraf<BotContext> | undefined;
   let polling: Promise<void> | undefined;

@@ -2,7 +2,10 @@
 // runs) that share one Redis never see each other's bans, sessions or update ids.
 
 export interface GatewayKeys {
-  /** Set once per Telegram update_id: the first replica to set it handles the update. */
+  /**
+   * Set once per Telegram update_id of this bot: the first replica to set it handles the update. Update ids are a
+   * bot's own sequence, so another bot (a changed token) on the same namespace must not meet these claims.
+   */
   update(updateId: number): string;
   /** Present while the Telegram user is banned (mirror of users.is_banned). */
   ban(telegramId: string | number): string;
@@ -12,9 +15,13 @@ export interface GatewayKeys {
   session(telegramId: string | number): string;
 }
 
-export function gatewayKeys(namespace: string): GatewayKeys {
+/** The bot's user id: the part of its token before the colon. */
+export const botIdOf = (token: string): string => token.split(':')[0]!;
+
+export function gatewayKeys(namespace: string, botToken: string): GatewayKeys {
+  const bot = botIdOf(botToken);
   return {
-    update: (updateId) => `${namespace}:tg:update:${updateId}`,
+    update: (updateId) => `${namespace}:tg:${bot}:update:${updateId}`,
     ban: (telegramId) => `${namespace}:ban:${telegramId}`,
     rate: (telegramId, window) => `${namespace}:rl:${telegramId}:${window}`,
     session: (telegramId) => `${namespace}:session:${telegramId}`,

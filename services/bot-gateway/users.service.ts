@@ -36,7 +36,7 @@ const REFUSALS: Record<WalletRefusal['code'], { status: number; message: string 
 export function usersService(runtime: Runtime): ServiceSchema {
   const { config, db, redis } = runtime;
   const log = serviceLogger('users');
-  const keys = gatewayKeys(config.NAMESPACE);
+  const keys = gatewayKeys(config.NAMESPACE, config.TELEGRAM_BOT_TOKEN);
 
   return {
     name: 'users',

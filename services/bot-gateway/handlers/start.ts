@@ -1,12 +1,16 @@
 import { t } from '../../../lib/i18n';
 import type { BotContext } from '../context';
 import { mainMenu } from '../keyboards';
+import { looksLikeReferralCode } from '../referral-code';
 import { startText } from '../views';
 import { currentUser, say, type BotDeps } from './common';
 
 export async function showStart(ctx: BotContext, deps: BotDeps, payload: string): Promise<void> {
   const code = payload.trim();
-  const registration = await currentUser(ctx, deps, code || undefined);
+  // Anything typed after /start arrives here (up to 4,096 characters); only a possible code goes further.
+  const plausible = looksLikeReferralCode(code);
+  const registered = await currentUser(ctx, deps, plausible ? code : undefined);
+  const registration = code && !plausible ? { ...registered, referral: 'unknown' as const } : registered;
   const lang = ctx.gateway.lang;
   const name = ctx.from?.first_name || ctx.from?.username || '';
   await say(ctx, startText(lang, name, registration, code !== ''), mainMenu(lang));

@@ -286,6 +286,8 @@ export interface WebhookOptions {
 export interface TelegramEmulatorOptions {
   /** Bot token; a valid-looking random one by default. The part before ':' is the bot's user id. */
   token?: string;
+  /** The first update_id handed out (random by default); lets a test make two bots' update ids collide. */
+  firstUpdateId?: number;
   botUsername?: string;
   botFirstName?: string;
   /** Enforce Telegram's flood limits (429 with retry_after). Default true. */

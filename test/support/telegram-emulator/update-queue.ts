@@ -8,9 +8,14 @@ const DEFAULT_EXCLUDED: readonly string[] = ['chat_member', 'message_reaction', 
 
 export class UpdateQueue {
   private updates: Update[] = [];
-  private nextId = randomInt(100_000_000, 900_000_000);
+  private nextId: number;
   private allowed: string[] = [];
   private readonly listeners = new Set<() => void>();
+
+  /** Telegram's first update_id of a bot is not 1 (and is random after a week of silence). */
+  constructor(firstUpdateId = randomInt(100_000_000, 900_000_000)) {
+    this.nextId = firstUpdateId;
+  }
 
   get size(): number {
     return this.updates.length;
