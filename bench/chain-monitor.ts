@@ -6,7 +6,7 @@ import { loadConfig } from '../lib/config';
 import { createRedis } from '../lib/redis';
 import { usersService } from '../services/bot-gateway/users.service';
 import { Chain } from '../services/chain-monitor/chain';
-import { confirmedMessages, detectedMessages } from '../services/chain-monitor/messages';
+import { confirmedMessages, detectedMessages, reorgedMessages } from '../services/chain-monitor/messages';
 import { FailoverRpc } from '../services/chain-monitor/rpc';
 import { DepositScanner } from '../services/chain-monitor/scanner';
 import { TransferStore } from '../services/chain-monitor/store';
@@ -75,6 +75,7 @@ async function benchCatchUp({ transfers, blocks }: { transfers: number; blocks: 
           ),
         detectedMessages: (fresh) => detectedMessages(anvil.chainId, 12, fresh),
         confirmedMessages: (matched) => confirmedMessages(anvil.chainId, matched),
+        reorgedMessages: (matched) => reorgedMessages(anvil.chainId, matched),
         onCommitted: () => undefined,
       },
     );

@@ -88,6 +88,16 @@ const tokenAmount: Parser<string> = (raw) => {
 
 const rate: Parser<bigint> = (raw) => parseRate(raw);
 
+const telegramIds: Parser<string[]> = (raw) => {
+  const ids = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = ids.find((id) => !/^\d{1,19}$/.test(id));
+  if (bad !== undefined) throw new Error(`must be comma-separated Telegram user ids (digits), got "${bad}"`);
+  return [...new Set(ids)];
+};
+
 const botToken: Parser<string> = (raw) => {
   if (!/^\d+:[A-Za-z0-9_-]{20,}$/.test(raw)) throw new Error('must look like 123456:ABC-DEF… (from @BotFather)');
   return raw;
@@ -221,6 +231,12 @@ export const variables = {
     description: 'How many uplines a new user is linked to (1-3)',
     default: '3',
     parse: integer(1, 3),
+  },
+
+  ADMIN_TELEGRAM_IDS: {
+    description: 'Telegram user ids of the admins, comma-separated: they receive alerts (a deep reorg, …)',
+    default: '',
+    parse: telegramIds,
   },
 
   NOTIFICATION_RETRY_INTERVAL_MS: {

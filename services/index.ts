@@ -8,7 +8,8 @@ import { ledgerService } from './ledger/ledger.service';
 import { notifierService } from './notifier/notifier.service';
 
 export const SERVICE_GROUPS = {
-  'bot-gateway': [usersService, botGatewayService],
+  users: [usersService],
+  'bot-gateway': [botGatewayService],
   ledger: [ledgerService],
   'chain-monitor': [chainMonitorService],
   notifier: [notifierService],

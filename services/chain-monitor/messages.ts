@@ -21,20 +21,33 @@ export function detectedMessages(chainId: number, confirmations: number, fresh: 
     }));
 }
 
-/** Tells the ledger a matched transfer reached its confirmations. */
+const chainFact = (chainId: number, t: ObservedTransfer) => ({
+  chainId,
+  txHash: t.txHash,
+  logIndex: t.logIndex,
+  blockNumber: t.blockNumber.toString(),
+  blockHash: t.blockHash,
+  fromAddress: t.from,
+  userId: t.userId,
+  amount: toUnits(t.amount),
+  revision: t.revision ?? 1,
+});
+
+/**
+ * Tells the ledger a matched transfer reached its confirmations, or is on the chain again after it was reorged
+ * out. The revision is part of the id: a later fact about one transfer must not be taken for a duplicate.
+ */
 export function confirmedMessages(chainId: number, matched: ObservedTransfer[]): OutboxMessage[] {
   return matched.map((t) => ({
     channel: Channels.depositConfirmed,
-    payload: {
-      id: `deposit-confirmed:${transferKey(chainId, t)}`,
-      chainId,
-      txHash: t.txHash,
-      logIndex: t.logIndex,
-      blockNumber: t.blockNumber.toString(),
-      blockHash: t.blockHash,
-      fromAddress: t.from,
-      userId: t.userId,
-      amount: toUnits(t.amount),
-    },
+    payload: { id: `deposit-confirmed:${transferKey(chainId, t)}:r${t.revision ?? 1}`, ...chainFact(chainId, t) },
+  }));
+}
+
+/** Tells the ledger a confirmed, matched transfer's block left the canonical chain. */
+export function reorgedMessages(chainId: number, matched: ObservedTransfer[]): OutboxMessage[] {
+  return matched.map((t) => ({
+    channel: Channels.depositReorged,
+    payload: { id: `deposit-reorged:${transferKey(chainId, t)}:r${t.revision ?? 1}`, ...chainFact(chainId, t) },
   }));
 }

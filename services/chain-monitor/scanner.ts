@@ -22,6 +22,8 @@ export interface ScannerDeps {
   resolveUsers(addresses: string[]): Promise<Map<string, string>>;
   detectedMessages(fresh: ObservedTransfer[]): OutboxMessage[];
   confirmedMessages(matched: ObservedTransfer[]): OutboxMessage[];
+  /** Announces confirmed transfers whose block left the chain (only matched ones concern anybody). */
+  reorgedMessages(matched: ObservedTransfer[]): OutboxMessage[];
   onCommitted(): void;
   log: Logger;
 }
@@ -64,7 +66,8 @@ export class DepositScanner {
     while (next <= head && !shouldStop()) {
       const { logs, to, end } = await this.fetchWindow(next, head);
       const fresh = await store.recordWindow(await this.withOwners(logs), end, depth, this.announce);
-      if (fresh.seen.length + fresh.confirmed.length) this.deps.onCommitted();
+      if (fresh.seen.length + fresh.confirmed.length + fresh.restored.length) this.deps.onCommitted();
+      this.reportRestored(fresh.restored);
       this.reportDuplicates(fresh.duplicate);
       seen += fresh.seen.length + fresh.confirmed.length;
       confirmed += fresh.confirmed.length;
@@ -87,8 +90,11 @@ export class DepositScanner {
   /** New transfers still awaiting depth are announced as detected; ones already deep enough (catch-up) as confirmed. */
   private readonly announce = (fresh: WindowResult) => [
     ...this.deps.detectedMessages(fresh.seen),
-    ...this.deps.confirmedMessages(fresh.confirmed.filter((t) => t.userId !== null)),
+    ...this.deps.confirmedMessages([...fresh.confirmed, ...fresh.restored].filter((t) => t.userId !== null)),
   ];
+
+  private readonly announceReorged = (reorged: ObservedTransfer[]) =>
+    this.deps.reorgedMessages(reorged.filter((t) => t.userId !== null));
 
   /**
    * Reads one window of logs from `from`, halving the window while the provider refuses the range. The window's
@@ -168,7 +174,12 @@ export class DepositScanner {
       // Their blocks were replaced: rescan from just below the lowest of them, so their new home is found.
       const lowest = stale.reduce((min, t) => (t.blockNumber < min ? t.blockNumber : min), stale[0]!.blockNumber);
       await store.orphan(stale);
-      await store.rewind(await this.deps.chain.block(lowest - 1n), this.settings.startBlock);
+      const { reorged } = await store.rewind(
+        await this.deps.chain.block(lowest - 1n),
+        this.settings.startBlock,
+        this.announceReorged,
+      );
+      this.reportReorged(reorged);
       this.deps.log.warn(
         { count: stale.length, from_block: lowest.toString() },
         'transfers awaiting confirmation left their block; rescanning',
@@ -186,10 +197,11 @@ export class DepositScanner {
       const owners = await this.deps.resolveUsers([...new Set(unmatched.map((t) => t.from))]);
       for (const t of unmatched) t.userId = owners.get(t.from) ?? null;
     }
-    const { confirmed, duplicate } = await store.confirm(canonical, this.deps.confirmedMessages);
+    const { confirmed, duplicate, restored } = await store.confirm(canonical, this.deps.confirmedMessages);
     const count = confirmed.length;
-    if (count) this.deps.onCommitted();
+    if (count + restored.length) this.deps.onCommitted();
     this.reportDuplicates(duplicate);
+    this.reportRestored(restored);
     for (const t of confirmed.filter((t) => t.userId === null)) {
       this.deps.log.warn(
         { tx_hash: t.txHash, log_index: t.logIndex, from: t.from },
@@ -201,9 +213,27 @@ export class DepositScanner {
 
   private reportDuplicates(duplicates: ObservedTransfer[]): void {
     for (const t of duplicates) {
-      this.deps.log.error(
+      this.deps.log.warn(
         { tx_hash: t.txHash, log_index: t.logIndex, from: t.from },
-        'transaction already confirmed under another log index (a reorg deeper than the confirmations): not credited again, reconcile by hand',
+        'transaction already confirmed under another log index (mined again after a deep reorg): not credited again',
+      );
+    }
+  }
+
+  private reportReorged(reorged: ObservedTransfer[]): void {
+    for (const t of reorged) {
+      this.deps.log.error(
+        { tx_hash: t.txHash, log_index: t.logIndex, block: t.blockNumber.toString(), user_id: t.userId },
+        'a confirmed transfer left the chain (a reorg deeper than the confirmations): reorged out until mined again',
+      );
+    }
+  }
+
+  private reportRestored(restored: ObservedTransfer[]): void {
+    for (const t of restored) {
+      this.deps.log.warn(
+        { tx_hash: t.txHash, log_index: t.logIndex, block: t.blockNumber.toString() },
+        'a reorged-out transfer is on the chain again',
       );
     }
   }
@@ -219,16 +249,14 @@ export class DepositScanner {
         break;
       }
     }
-    const { orphaned, confirmedAbove } = await store.rewind(ancestor, this.settings.startBlock);
+    const { orphaned, reorged } = await store.rewind(ancestor, this.settings.startBlock, this.announceReorged);
     const at = ancestor?.number ?? this.settings.startBlock - 1n;
-    if (confirmedAbove > 0) {
-      log.error(
-        { ancestor: at.toString(), confirmed_above: confirmedAbove },
-        'reorg deeper than the confirmation depth: confirmed deposits are affected, reconcile by hand',
-      );
-    } else {
-      log.warn({ ancestor: at.toString(), orphaned }, 'chain reorganised; rescanning from the common ancestor');
-    }
+    log.warn(
+      { ancestor: at.toString(), orphaned, reorged_out: reorged.length },
+      'chain reorganised; rescanning from the common ancestor',
+    );
+    this.reportReorged(reorged);
+    if (reorged.length) this.deps.onCommitted();
     return ancestor;
   }
 }

@@ -6,22 +6,40 @@ import type { BlockRef, TransferLog } from './chain';
 
 export interface ObservedTransfer extends TransferLog {
   userId: string | null;
+  /** Grows with every change of the transfer's state, so consumers can tell a newer fact from a late older one. */
+  revision?: number;
 }
 
 export interface WindowResult {
   seen: ObservedTransfer[];
   confirmed: ObservedTransfer[];
   duplicate: ObservedTransfer[];
+  /** Reorged-out transfers whose transaction this window shows mined again under another log index. */
+  restored: ObservedTransfer[];
 }
 
 /**
- * The same transaction, sender and amount already confirmed under another log index: a re-mined copy after a reorg
- * deeper than the confirmation depth. (Two equal transfers in one transaction are confirmed by one statement, so
- * neither sees the other as confirmed.)
+ * The same transaction, sender and amount already confirmed (or confirmed, then reorged out) under another log
+ * index: a re-mined copy after a reorg deeper than the confirmation depth. (Two equal transfers in one transaction
+ * are confirmed by one statement, so neither sees the other as confirmed.)
  */
 const ALREADY_CONFIRMED_AS_ANOTHER_LOG = (t: string) =>
   `EXISTS (SELECT 1 FROM observed_transfers c WHERE c.chain_id = $1 AND c.tx_hash = ${t}.tx_hash AND c.log_index <> ${t}.log_index
-     AND c.status = 'confirmed' AND c.from_address = ${t}.from_address AND c.amount = ${t}.amount)`;
+     AND c.status IN ('confirmed', 'reorged_out') AND c.from_address = ${t}.from_address AND c.amount = ${t}.amount)`;
+
+/**
+ * A copy judged duplicate brings its reorged-out original back: the original (whose key the ledger credited) is
+ * confirmed again in the copy's block.
+ */
+const RESTORE_ORIGINALS = `
+  UPDATE observed_transfers o
+  SET status = 'confirmed', block_number = x.block_number, block_hash = x.block_hash, reorged_at = NULL,
+      confirmed_at = now(), revision = o.revision + 1
+  FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::numeric[])
+    AS x(tx_hash, log_index, block_number, block_hash, from_address, amount)
+  WHERE o.chain_id = $1 AND o.tx_hash = x.tx_hash AND o.log_index <> x.log_index AND o.status = 'reorged_out'
+    AND o.from_address = x.from_address AND o.amount = x.amount
+  RETURNING o.*`;
 
 /** Checkpoints kept to find a reorg's common ancestor; deeper reorgs than this rescan from the oldest. */
 const CHECKPOINTS_KEPT = 512;
@@ -58,10 +76,15 @@ export class TransferStore {
     messagesFor: (fresh: WindowResult) => OutboxMessage[],
   ): Promise<WindowResult> {
     return inTransaction(this.pool, async (client) => {
-      const fresh: WindowResult = { seen: [], confirmed: [], duplicate: [] };
+      const fresh: WindowResult = { seen: [], confirmed: [], duplicate: [], restored: [] };
       if (transfers.length > 0) {
-        // A transfer orphaned by a reorg and mined again comes back to life with its new block.
-        const { rows } = await client.query<{ tx_hash: string; log_index: number; status: keyof typeof fresh }>(
+        // A transfer orphaned or reorged out by a reorg and mined again comes back to life with its new block.
+        const { rows } = await client.query<{
+          tx_hash: string;
+          log_index: number;
+          status: 'seen' | 'confirmed' | 'duplicate';
+          revision: number;
+        }>(
           `INSERT INTO observed_transfers (chain_id, tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id, status, confirmed_at)
            SELECT $1, x.*, s.status, CASE WHEN s.status = 'confirmed' THEN now() END
            FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::bigint[])
@@ -71,10 +94,13 @@ export class TransferStore {
              WHEN ${ALREADY_CONFIRMED_AS_ANOTHER_LOG('x')} THEN 'duplicate'
              ELSE 'confirmed' END AS status) s
            ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
-             SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, user_id = EXCLUDED.user_id,
-                 status = EXCLUDED.status, confirmed_at = EXCLUDED.confirmed_at
-             WHERE observed_transfers.status = 'orphaned' OR (observed_transfers.status = 'seen' AND observed_transfers.block_hash <> EXCLUDED.block_hash)
-           RETURNING tx_hash, log_index, status`,
+             SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
+                 user_id = COALESCE(observed_transfers.user_id, EXCLUDED.user_id),
+                 status = EXCLUDED.status, confirmed_at = EXCLUDED.confirmed_at, reorged_at = NULL,
+                 revision = observed_transfers.revision + 1
+             WHERE observed_transfers.status IN ('orphaned', 'reorged_out')
+                OR (observed_transfers.status IN ('seen', 'duplicate') AND observed_transfers.block_hash <> EXCLUDED.block_hash)
+           RETURNING tx_hash, log_index, status, revision`,
           [
             this.chainId,
             transfers.map((t) => t.txHash),
@@ -88,11 +114,12 @@ export class TransferStore {
             confirmedUpTo.toString(),
           ],
         );
-        const written = new Map(rows.map((r) => [`${r.tx_hash}:${r.log_index}`, r.status]));
+        const written = new Map(rows.map((r) => [`${r.tx_hash}:${r.log_index}`, r]));
         for (const t of transfers) {
-          const status = written.get(`${t.txHash}:${t.logIndex}`);
-          if (status) fresh[status].push(t);
+          const row = written.get(`${t.txHash}:${t.logIndex}`);
+          if (row) fresh[row.status].push({ ...t, revision: row.revision });
         }
+        fresh.restored = await this.restoreOriginals(client, fresh.duplicate);
         await enqueue(client, 'chain_outbox', messagesFor(fresh));
       }
       await client.query(
@@ -109,23 +136,36 @@ export class TransferStore {
     });
   }
 
-  /** Forgets everything above the common ancestor: unconfirmed transfers there are orphaned until seen again. */
-  async rewind(ancestor: BlockRef | null, startBlock: bigint): Promise<{ orphaned: number; confirmedAbove: number }> {
+  /**
+   * Forgets everything above the common ancestor: unconfirmed transfers there are orphaned until seen again;
+   * confirmed ones are reorged out (their block is gone after they were announced) and announced as such, in the
+   * same transaction, until their transaction is mined again.
+   */
+  async rewind(
+    ancestor: BlockRef | null,
+    startBlock: bigint,
+    messagesFor: (reorged: ObservedTransfer[]) => OutboxMessage[],
+  ): Promise<{ orphaned: number; reorged: ObservedTransfer[] }> {
     const above = (ancestor?.number ?? startBlock - 1n).toString();
     return inTransaction(this.pool, async (client) => {
       const orphaned = await client.query(
-        `UPDATE observed_transfers SET status = 'orphaned' WHERE chain_id = $1 AND block_number > $2 AND status = 'seen'`,
+        `UPDATE observed_transfers SET status = 'orphaned', revision = revision + 1
+         WHERE chain_id = $1 AND block_number > $2 AND status = 'seen'`,
         [this.chainId, above],
       );
-      const confirmed = await client.query(
-        `SELECT 1 FROM observed_transfers WHERE chain_id = $1 AND block_number > $2 AND status = 'confirmed'`,
+      const reorged = await client.query<TransferRow>(
+        `UPDATE observed_transfers SET status = 'reorged_out', reorged_at = now(), revision = revision + 1
+         WHERE chain_id = $1 AND block_number > $2 AND status = 'confirmed'
+         RETURNING *`,
         [this.chainId, above],
       );
       await client.query('DELETE FROM chain_checkpoints WHERE chain_id = $1 AND block_number > $2', [
         this.chainId,
         above,
       ]);
-      return { orphaned: orphaned.rowCount ?? 0, confirmedAbove: confirmed.rowCount ?? 0 };
+      const transfers = reorged.rows.map(fromRow);
+      await enqueue(client, 'chain_outbox', messagesFor(transfers));
+      return { orphaned: orphaned.rowCount ?? 0, reorged: transfers };
     });
   }
 
@@ -145,16 +185,21 @@ export class TransferStore {
   async confirm(
     transfers: ObservedTransfer[],
     announcementsFor: (matched: ObservedTransfer[]) => OutboxMessage[],
-  ): Promise<{ confirmed: ObservedTransfer[]; duplicate: ObservedTransfer[] }> {
-    if (transfers.length === 0) return { confirmed: [], duplicate: [] };
+  ): Promise<{ confirmed: ObservedTransfer[]; duplicate: ObservedTransfer[]; restored: ObservedTransfer[] }> {
+    if (transfers.length === 0) return { confirmed: [], duplicate: [], restored: [] };
     return inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<{ tx_hash: string; log_index: number; status: 'confirmed' | 'duplicate' }>(
+      const { rows } = await client.query<{
+        tx_hash: string;
+        log_index: number;
+        status: 'confirmed' | 'duplicate';
+        revision: number;
+      }>(
         `UPDATE observed_transfers o
          SET status = CASE WHEN ${ALREADY_CONFIRMED_AS_ANOTHER_LOG('o')} THEN 'duplicate' ELSE 'confirmed' END,
-             confirmed_at = now(), user_id = x.user_id
+             confirmed_at = now(), user_id = x.user_id, revision = o.revision + 1
          FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[]) AS x(tx_hash, log_index, user_id, block_hash)
          WHERE o.chain_id = $1 AND o.tx_hash = x.tx_hash AND o.log_index = x.log_index AND o.status = 'seen' AND o.block_hash = x.block_hash
-         RETURNING o.tx_hash, o.log_index, o.status`,
+         RETURNING o.tx_hash, o.log_index, o.status, o.revision`,
         [
           this.chainId,
           transfers.map((t) => t.txHash),
@@ -163,12 +208,35 @@ export class TransferStore {
           transfers.map((t) => t.blockHash),
         ],
       );
-      const status = new Map(rows.map((r) => [`${r.tx_hash}:${r.log_index}`, r.status]));
-      const confirmed = transfers.filter((t) => status.get(`${t.txHash}:${t.logIndex}`) === 'confirmed');
-      const duplicate = transfers.filter((t) => status.get(`${t.txHash}:${t.logIndex}`) === 'duplicate');
-      await enqueue(client, 'chain_outbox', announcementsFor(confirmed.filter((t) => t.userId !== null)));
-      return { confirmed, duplicate };
+      const written = new Map(rows.map((r) => [`${r.tx_hash}:${r.log_index}`, r]));
+      const judged = transfers.flatMap((t) => {
+        const row = written.get(`${t.txHash}:${t.logIndex}`);
+        return row ? [{ ...t, revision: row.revision, status: row.status }] : [];
+      });
+      const confirmed = judged.filter((t) => t.status === 'confirmed');
+      const duplicate = judged.filter((t) => t.status === 'duplicate');
+      const restored = await this.restoreOriginals(client, duplicate);
+      await enqueue(
+        client,
+        'chain_outbox',
+        announcementsFor([...confirmed, ...restored].filter((t) => t.userId !== null)),
+      );
+      return { confirmed, duplicate, restored };
     });
+  }
+
+  private async restoreOriginals(client: pg.PoolClient, copies: ObservedTransfer[]): Promise<ObservedTransfer[]> {
+    if (copies.length === 0) return [];
+    const { rows } = await client.query<TransferRow>(RESTORE_ORIGINALS, [
+      this.chainId,
+      copies.map((t) => t.txHash),
+      copies.map((t) => t.logIndex),
+      copies.map((t) => t.blockNumber.toString()),
+      copies.map((t) => t.blockHash),
+      copies.map((t) => t.from),
+      copies.map((t) => t.amount.toString()),
+    ]);
+    return rows.map(fromRow);
   }
 
   async orphan(transfers: ObservedTransfer[]): Promise<void> {
@@ -200,6 +268,7 @@ interface TransferRow {
   amount: string;
   user_id: string | null;
   status: string;
+  revision: number;
 }
 
 function fromRow(row: TransferRow): ObservedTransfer {
@@ -211,6 +280,7 @@ function fromRow(row: TransferRow): ObservedTransfer {
     from: row.from_address,
     to: row.to_address,
     amount: BigInt(row.amount),
-    userId: row.user_id,
+    userId: row.user_id === null ? null : String(row.user_id),
+    revision: row.revision,
   };
 }

@@ -66,5 +66,14 @@ export async function checkLedger(pool: pg.Pool): Promise<LedgerCheck> {
     `SELECT d.id FROM deposits d WHERE NOT EXISTS (SELECT 1 FROM journal_transfers t WHERE t.deposit_id = d.id AND t.kind = 'deposit') LIMIT 20`,
   );
   for (const row of uncredited.rows) problems.push(`deposit ${row.id} has no deposit transfer`);
+  const reorged = await pool.query<{ id: string; user_id: string; amount: string; tx_hash: string; reorged_at: Date }>(
+    `SELECT id, user_id, amount, tx_hash, reorged_at FROM deposits WHERE reorged_at IS NOT NULL ORDER BY id LIMIT 20`,
+  );
+  for (const row of reorged.rows) {
+    problems.push(
+      `deposit ${row.id} (user ${row.user_id}, ${row.amount} base units, tx ${row.tx_hash}) is credited but its ` +
+        `transaction left the chain at ${row.reorged_at.toISOString()} (a reorg deeper than the confirmations)`,
+    );
+  }
   return { ok: problems.length === 0, problems, totals };
 }

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { inTransaction } from '../../lib/db';
 import { toUnits } from '../../lib/money';
 import { Channels } from '../../lib/channels';
-import type { OutboxMessage } from '../../lib/outbox';
+import { enqueue, type OutboxMessage } from '../../lib/outbox';
 import type { SystemAccounts } from './accounts';
 import { splitCommissions, type Commission, type Upline } from './commissions';
 import { depositLevel } from './levels';
@@ -93,8 +93,8 @@ export async function creditDeposit(
       {
         name: 'ledger.credit.deposit',
         text: `WITH d AS (
-               INSERT INTO deposits (chain_id, tx_hash, log_index, user_id, from_address, amount, level, block_number, block_hash)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               INSERT INTO deposits (chain_id, tx_hash, log_index, user_id, from_address, amount, level, block_number, block_hash, chain_revision)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12)
                ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING
                RETURNING id
              ), a AS (
@@ -119,6 +119,7 @@ export async function creditDeposit(
           deposit.blockHash,
           users,
           users.map((u) => credits.get(u)!.toString()),
+          deposit.revision ?? 1,
         ],
       },
     );
@@ -169,5 +170,74 @@ export async function creditDeposit(
       ],
     });
     return { credited: true, depositId, plan } as const;
+  });
+}
+
+/** What a later chain fact did to a credited deposit. */
+export type ChainFactOutcome = 'reorged-out' | 'restored' | 'moved' | 'stale' | 'not-credited';
+
+/**
+ * Applies chain-monitor's latest word on a credited deposit: its block left the chain (reorged out) or it is
+ * on the chain again, maybe in another block. Facts older than the one applied last are ignored, whatever order
+ * they arrive in. Balances never change here: a credit the user may have spent is not reversed automatically;
+ * admins are told (in the same transaction, through the outbox) and `ledger.check` reports it until it is back.
+ */
+export async function applyChainFact(
+  pool: pg.Pool,
+  fact: Omit<ConfirmedDeposit, 'amount'>,
+  reorgedOut: boolean,
+): Promise<ChainFactOutcome> {
+  const key = depositKey(fact);
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query<{
+      id: string;
+      user_id: string;
+      amount: string;
+      was_reorged: boolean;
+      changed: boolean;
+    }>(
+      `WITH old AS (
+         SELECT id, reorged_at IS NOT NULL AS was_reorged, chain_revision < $6 AS newer FROM deposits
+         WHERE chain_id = $1 AND tx_hash = $2 AND log_index = $3 FOR UPDATE
+       ), changed AS (
+         UPDATE deposits d SET block_number = $4, block_hash = $5, chain_revision = $6,
+           reorged_at = CASE WHEN $7::boolean THEN COALESCE(d.reorged_at, now()) END
+         FROM old WHERE d.id = old.id AND old.newer
+         RETURNING d.id
+       )
+       SELECT d.id, d.user_id, d.amount, old.was_reorged, EXISTS (SELECT 1 FROM changed) AS changed
+       FROM deposits d JOIN old ON old.id = d.id`,
+      [
+        fact.chainId,
+        fact.txHash.toLowerCase(),
+        fact.logIndex,
+        fact.blockNumber,
+        fact.blockHash,
+        fact.revision ?? 1,
+        reorgedOut,
+      ],
+    );
+    const row = rows[0];
+    if (!row) return 'not-credited';
+    if (!row.changed) return 'stale';
+    const outcome: ChainFactOutcome =
+      reorgedOut === row.was_reorged ? 'moved' : reorgedOut ? 'reorged-out' : 'restored';
+    if (outcome === 'moved') return outcome;
+    const alert: OutboxMessage = {
+      channel: Channels.adminAlert,
+      payload: {
+        id: `${outcome === 'reorged-out' ? 'deposit-reorged' : 'deposit-restored'}:${key}:r${fact.revision ?? 1}`,
+        template: outcome === 'reorged-out' ? 'admin.deposit_reorged' : 'admin.deposit_restored',
+        params: {
+          depositId: String(row.id),
+          userId: String(row.user_id),
+          amount: String(row.amount),
+          txHash: fact.txHash.toLowerCase(),
+          blockNumber: fact.blockNumber,
+        },
+      },
+    };
+    await enqueue(client, 'ledger_outbox', [alert]);
+    return outcome;
   });
 }

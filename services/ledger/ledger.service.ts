@@ -10,9 +10,16 @@ import { serviceLogger } from '../../lib/logger';
 import { ensureSystemAccounts, type SystemAccounts } from './accounts';
 import type { Upline } from './commissions';
 import { checkLedger } from './checks';
-import { creditDeposit, creditNotifications, planCredit, type CreditRules } from './deposits';
+import { applyChainFact, creditDeposit, creditNotifications, planCredit, type CreditRules } from './deposits';
 import { isCredited, referralEarnings, userBalance } from './queries';
-import { depositConfirmedSchema, userParams, type DepositConfirmedMessage, type UserParams } from './schemas';
+import {
+  depositConfirmedSchema,
+  depositReorgedSchema,
+  userParams,
+  type DepositConfirmedMessage,
+  type DepositReorgedMessage,
+  type UserParams,
+} from './schemas';
 
 interface LedgerState {
   system: SystemAccounts;
@@ -24,6 +31,7 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
   const { config, db } = runtime;
   const log = serviceLogger('ledger');
   const parseConfirmed = compilePayload<DepositConfirmedMessage>(depositConfirmedSchema);
+  const parseReorged = compilePayload<DepositReorgedMessage>(depositReorgedSchema);
   let state: LedgerState | undefined;
   const ready = () => {
     if (!state) throw new Error('ledger is not started');
@@ -70,8 +78,19 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
           const { system, rules, relay } = ready();
           const result = await retryTransient(
             async () => {
-              // A redelivery of a credited deposit is normal: answer it without asking anyone anything.
-              if (await isCredited(db.pool, message.chainId, message.txHash, message.logIndex)) return null;
+              // A redelivery of a credited deposit is normal: answer it without asking anyone anything. A newer
+              // revision of it means it is on the chain again after a deep reorg (or in another block).
+              if (await isCredited(db.pool, message.chainId, message.txHash, message.logIndex)) {
+                const outcome = await applyChainFact(db.pool, message, false);
+                if (outcome === 'restored') {
+                  relay.kick();
+                  log.warn(
+                    { user_id: message.userId, tx_hash: message.txHash },
+                    'reorged-out deposit is on the chain again',
+                  );
+                }
+                return null;
+              }
               const uplines = rules.referralRates.length
                 ? await this.broker.call<Upline[], { userId: string }>(
                     'users.uplines',
@@ -95,10 +114,33 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
               {
                 user_id: message.userId,
                 deposit_id: result.depositId,
-                level: result.plan.level,
+                deposit_level: result.plan.level,
                 commissions: result.plan.commissions.length,
               },
               'deposit credited',
+            );
+          }
+        },
+      },
+      [Channels.depositReorged]: {
+        group: 'ledger',
+        maxInFlight: 10,
+        maxRetries: 200,
+        async handler(payload: unknown) {
+          const message = parseReorged(payload);
+          const { relay } = ready();
+          const outcome = await retryTransient(async () => {
+            const applied = await applyChainFact(db.pool, message, true);
+            // Announced before this, the credit itself may still be on its way: wait for it.
+            if (applied === 'not-credited')
+              throw new Error(`deposit ${message.txHash}:${message.logIndex} is not credited yet`);
+            return applied;
+          });
+          if (outcome === 'reorged-out') {
+            relay.kick();
+            log.error(
+              { user_id: message.userId, tx_hash: message.txHash, log_index: message.logIndex, amount: message.amount },
+              'a credited deposit left the chain (a reorg deeper than the confirmations); admins alerted, nothing reversed',
             );
           }
         },
@@ -124,5 +166,5 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
     async stopped() {
       await state?.relay.stop();
     },
-  } as ServiceSchema;
+  };
 }

@@ -9,6 +9,8 @@ export const depositConfirmedSchema = {
   fromAddress: addressRule,
   userId: idRule,
   amount: unitsRule,
+  /** chain-monitor's revision of the transfer; a fact with a lower one than the ledger applied last is old news. */
+  revision: { type: 'number', integer: true, positive: true, optional: true, default: 1 },
 } as const;
 
 export interface DepositConfirmedMessage {
@@ -20,7 +22,12 @@ export interface DepositConfirmedMessage {
   fromAddress: string;
   userId: string;
   amount: string;
+  revision?: number;
 }
+
+/** deposits.reorged carries the same facts: the transfer as it was confirmed, now without a canonical block. */
+export const depositReorgedSchema = depositConfirmedSchema;
+export type DepositReorgedMessage = DepositConfirmedMessage;
 
 export const userParams = { userId: idRule } as const;
 export interface UserParams {

@@ -1,5 +1,6 @@
 // A reorg deeper than the confirmation depth that mines an already credited transaction again, at another log
-// index: chain-monitor keeps the copy as 'duplicate' and never announces the deposit a second time.
+// index: chain-monitor announces the original as reorged out, keeps the copy as 'duplicate', and brings the original
+// back under its own key (so the ledger, keyed by it, never credits the deposit a second time).
 import { expect } from 'chai';
 import type { Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
@@ -28,7 +29,7 @@ describe('chain-monitor after a reorg deeper than the confirmations', function (
   });
   after(async () => bed?.stop());
 
-  it('does not announce a re-mined, already confirmed transaction again', async () => {
+  it('announces a re-mined, already confirmed transaction only under its original key', async () => {
     const usdt = bed.usdtAddress;
     const systemWallet = anvil.accounts[9]!.address;
     const depositor = anvil.accounts[1]!.address;
@@ -94,7 +95,17 @@ describe('chain-monitor after a reorg deeper than the confirmations', function (
       async () => (await db.pool.query('SELECT 1 FROM chain_outbox')).rowCount === 0,
       'the outbox drained',
     );
-    const announced = await channelMessages<{ txHash: string }>(namespace, 'deposits.confirmed');
-    expect(announced.filter((m) => m.data.txHash === hash)).to.have.length(1);
+    const announced = await channelMessages<{ txHash: string; logIndex: number; blockHash: string; revision: number }>(
+      namespace,
+      'deposits.confirmed',
+    );
+    const ofTx = announced.filter((m) => m.data.txHash === hash).map((m) => m.data);
+    // Confirmed, then back on the chain in the copy's block: both times as log index 0, the newer with a higher revision.
+    expect(ofTx.map((m) => m.logIndex)).to.deep.equal([0, 0]);
+    expect(ofTx[0]!.blockHash).to.equal(receipt.blockHash.toLowerCase());
+    expect(ofTx[1]!.blockHash).to.equal(moved!.blockHash.toLowerCase());
+    expect(ofTx[1]!.revision).to.be.greaterThan(ofTx[0]!.revision);
+    const reorged = await channelMessages<{ txHash: string; logIndex: number }>(namespace, 'deposits.reorged');
+    expect(reorged.filter((m) => m.data.txHash === hash).map((m) => m.data.logIndex)).to.deep.equal([0]);
   });
 });

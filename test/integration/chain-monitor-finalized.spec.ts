@@ -132,7 +132,8 @@ describe('chain-monitor with BSC_USE_FINALIZED', function () {
     }, 'deposits.confirmed published and chain_outbox drained');
     expect(announced.map((m) => m.data)).to.deep.equal([
       {
-        id: `deposit-confirmed:${anvil.chainId}:${hash}:${Number(receipt.logs[0]!.index)}`,
+        // seen (revision 1), then confirmed (revision 2)
+        id: `deposit-confirmed:${anvil.chainId}:${hash}:${Number(receipt.logs[0]!.index)}:r2`,
         chainId: anvil.chainId,
         txHash: hash,
         logIndex: Number(receipt.logs[0]!.index),
@@ -141,6 +142,7 @@ describe('chain-monitor with BSC_USE_FINALIZED', function () {
         fromAddress: depositor,
         userId: user.id,
         amount: parseUsdt('25').toString(),
+        revision: 2,
       },
     ]);
 

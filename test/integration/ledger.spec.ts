@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ensureSystemAccounts, type SystemAccounts } from '../../services/ledger/accounts';
 import { checkLedger } from '../../services/ledger/checks';
 import {
+  applyChainFact,
   creditDeposit,
   creditNotifications,
   planCredit,
@@ -47,6 +48,39 @@ describe('ledger on PostgreSQL', () => {
     const plan = planCredit(d, uplines, rules);
     return creditDeposit(db.pool, system, d, plan, creditNotifications(d, plan, rules));
   }
+
+  it('applies the newest chain fact about a credited deposit whatever order facts arrive in, reversing nothing', async () => {
+    const d = deposit('7', usdt('40'), { revision: 2 });
+    await credit(d);
+    const fact = (revision: number, blockHash = d.blockHash) => ({ ...d, revision, blockHash });
+    const alerts = async () =>
+      (
+        await db.pool.query<{ payload: { template: string } }>(
+          `SELECT payload FROM ledger_outbox WHERE channel = 'alerts.raised' ORDER BY id`,
+        )
+      ).rows.map((r) => r.payload.template);
+
+    expect(await applyChainFact(db.pool, fact(3), true)).to.equal('reorged-out');
+    const reported = await checkLedger(db.pool);
+    expect(reported.ok).to.equal(false);
+    expect(reported.problems).to.have.length(1);
+    expect(reported.problems[0]).to.contain(d.txHash).and.contain('left the chain');
+    // A late copy of the first confirmation is old news.
+    expect(await applyChainFact(db.pool, fact(2), false)).to.equal('stale');
+    expect(await applyChainFact(db.pool, fact(3), true)).to.equal('stale');
+    const newBlock = `0x${randomBytes(32).toString('hex')}`;
+    expect(await applyChainFact(db.pool, fact(5, newBlock), false)).to.equal('restored');
+    // The reorg announcement that was overtaken arrives last: ignored.
+    expect(await applyChainFact(db.pool, fact(4), true)).to.equal('stale');
+    expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+    expect(await alerts()).to.deep.equal(['admin.deposit_reorged', 'admin.deposit_restored']);
+    expect((await userBalance(db.pool, '7')).available).to.equal(usdt('40'));
+    const row = await db.pool.query('SELECT block_hash, chain_revision, reorged_at FROM deposits WHERE tx_hash = $1', [
+      d.txHash,
+    ]);
+    expect(row.rows).to.deep.equal([{ block_hash: newBlock, chain_revision: 5, reorged_at: null }]);
+    expect(await applyChainFact(db.pool, deposit('7', usdt('1'), { revision: 9 }), true)).to.equal('not-credited');
+  });
 
   it('credits the depositor and three uplines with balanced entries and queues their notifications', async () => {
     const result = await credit(deposit('4', usdt('100')), [

@@ -123,7 +123,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     },
   };
   try {
-    for (const group of options.groups ?? (['bot-gateway', 'ledger', 'notifier', 'chain-monitor'] as ServiceGroup[]))
+    for (const group of options.groups ??
+      (['users', 'bot-gateway', 'ledger', 'notifier', 'chain-monitor'] as ServiceGroup[]))
       await startGroup(group);
   } catch (error) {
     await system.stop();
