@@ -1,4 +1,4 @@
-// `npm run bench [-- ledger|chain]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
+// `npm run bench [-- ledger|chain|faults]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { benchLedger } from './ledger';
 import { machine } from './stats';
@@ -34,6 +34,25 @@ if (run('chain')) {
     },
   });
   console.table({ 'credited after confirming block (ms)': chain.creditLatencyMs });
+}
+
+if (run('faults')) {
+  const { benchFaults } = await import('./faults');
+  const faults = await benchFaults();
+  results.faults = faults;
+  console.log('\nRecovery under faults (private PostgreSQL, child processes)');
+  console.table({
+    [`PostgreSQL restart (${faults.postgresRestart.outageSeconds} s down): ready again (ms)`]:
+      faults.postgresRestart.readyMs,
+    'PostgreSQL restart: every deposit credited (ms)': faults.postgresRestart.creditedMs,
+    [`notifier SIGKILL (${faults.notifierKill.messages} messages): last message after the kill (ms)`]:
+      faults.notifierKill.lastMessageAfterKillMs,
+    'ledger SIGKILL: slowest idempotent call after the kill (ms)': faults.ledgerKill.slowestCallMs,
+  });
+  console.log(
+    `notifier kills: ${faults.notifierKill.recipientsWithTwo} recipient(s) got a resent credit notice; ` +
+      `ledger kills: ${faults.ledgerKill.failed} of ${faults.ledgerKill.calls} calls failed`,
+  );
 }
 
 await mkdir('bench/results', { recursive: true });

@@ -73,6 +73,7 @@ export function channelHandlerMiddleware(log: Logger) {
     name: 'ChannelHandler',
     created(created: { channelAdapter?: ChannelAdapter }) {
       broker = created;
+      if (created.channelAdapter) attachOnConsumerRace(created.channelAdapter as unknown as RacyAdapter);
     },
     localChannel(next: (payload: unknown, raw: JsMessage) => Promise<unknown>, chan: ChannelDefinition) {
       return async function handle(this: unknown, payload: unknown, raw: JsMessage) {
@@ -101,6 +102,31 @@ export function channelHandlerMiddleware(log: Logger) {
         }
       };
     },
+  };
+}
+
+interface RacyAdapter {
+  subscribe(chan: { id: string }): Promise<void>;
+  activeMessages?: Map<string, unknown>;
+}
+
+/**
+ * Two replicas that start together on a fresh install both see no durable consumer and both create it, each with
+ * its own deliver subject; JetStream refuses the second ("consumer name already in use") and the node would fail to
+ * start. A moment later the consumer exists, and subscribing again attaches to it.
+ */
+function attachOnConsumerRace(adapter: RacyAdapter): void {
+  const subscribe = adapter.subscribe.bind(adapter);
+  adapter.subscribe = async (chan) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await subscribe(chan);
+      } catch (error) {
+        if (attempt >= 5 || !/consumer name already in use/i.test(String((error as Error).message))) throw error;
+        adapter.activeMessages?.delete(chan.id);
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+      }
+    }
   };
 }
 

@@ -36,11 +36,11 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
       outage.failed(error);
     }
   };
-  // Polls at BSC_POLL_INTERVAL_MS; while a dependency is down, backs off up to 2 s.
+  // Polls at BSC_POLL_INTERVAL_MS; while a dependency is down, backs off up to 1 s.
   const nextDelay = () =>
     Math.min(
       config.BSC_POLL_INTERVAL_MS * 2 ** Math.min(outage.consecutiveFailures, 10),
-      Math.max(2_000, config.BSC_POLL_INTERVAL_MS),
+      Math.max(1_000, config.BSC_POLL_INTERVAL_MS),
     );
 
   return {
