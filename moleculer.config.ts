@@ -24,7 +24,7 @@ export function createBrokerOptions(config: Config, overrides: Partial<BrokerOpt
     },
     // Failure detection (docs/ARCHITECTURE.md, "When a node dies"): a remote call unanswered for 1 s makes its node a
     // suspect that must answer a ping within 1.5 s (lib/dead-node-detector.ts); a node nobody calls is dropped when
-    // its heartbeats (every 2 s) stop for 6 s. A dropped node's pending calls fail at once and retry elsewhere.
+    // its heartbeats (every 2 s) stop for 6-12 s. A dropped node's pending calls fail at once and retry elsewhere.
     heartbeatInterval: 2,
     heartbeatTimeout: 6,
     requestTimeout: 10_000,

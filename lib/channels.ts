@@ -5,7 +5,7 @@ import Channels_ from '@moleculer/channels';
 const { Middleware: ChannelsMiddleware } = Channels_ as unknown as { Middleware: (options: object) => object };
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { isPermanent } from './retry';
+import { isPermanent, retryTransient } from './retry';
 
 /** Channel names (the NAMESPACE prefix is added by the adapter). */
 export const Channels = {
@@ -62,10 +62,19 @@ interface ChannelDefinition {
   deadLettering?: { enabled?: boolean; queueName?: string };
 }
 
+/** A handler still working after this long is presumed stuck: its message is let go to another consumer. */
+const MAX_WORKING_MS = 5 * 60_000;
+/** How long one delivery waits out a neighbour's outage before giving the message back for redelivery. */
+const TRANSIENT_BUDGET_MS = 20_000;
+
 /**
- * Wraps every channel handler: keeps the message while the handler works (short ack wait, see ACK_WAIT_MS), and
- * moves a message that can never succeed (it fails validation, or a client error says so) to the dead-letter
- * queue at once instead of redelivering it until its retries run out.
+ * Wraps every channel handler:
+ * - keeps the message while the handler works (short ack wait, see ACK_WAIT_MS), up to MAX_WORKING_MS;
+ * - waits out a transient failure (PostgreSQL restarting, a neighbour's outage) with backoff, since the adapter
+ *   redelivers a failed message at once and would burn its retries in milliseconds; handlers are idempotent, so
+ *   running one again is safe;
+ * - moves a message that can never succeed (it fails validation, or a client error says so) to the dead-letter
+ *   queue at once instead of redelivering it until its retries run out.
  */
 export function channelHandlerMiddleware(log: Logger) {
   let broker: { channelAdapter?: ChannelAdapter } | undefined;
@@ -77,9 +86,27 @@ export function channelHandlerMiddleware(log: Logger) {
     },
     localChannel(next: (payload: unknown, raw: JsMessage) => Promise<unknown>, chan: ChannelDefinition) {
       return async function handle(this: unknown, payload: unknown, raw: JsMessage) {
-        const heartbeat = raw?.working ? setInterval(() => raw.working(), WORKING_EVERY_MS) : undefined;
+        const startedAt = Date.now();
+        const heartbeat = raw?.working
+          ? setInterval(() => {
+              if (Date.now() - startedAt > MAX_WORKING_MS) return;
+              try {
+                raw.working();
+              } catch {
+                // the connection is closing: the message is redelivered, as it would be after a crash
+              }
+            }, WORKING_EVERY_MS)
+          : undefined;
+        let warned = false;
         try {
-          return await next.call(this, payload, raw);
+          return await retryTransient(() => next.call(this, payload, raw), {
+            budgetMs: TRANSIENT_BUDGET_MS,
+            onRetry: (error) => {
+              if (warned) return;
+              warned = true;
+              log.warn({ channel: chan.name, group: chan.group, err: error }, 'channel handler failed; retrying');
+            },
+          });
         } catch (error) {
           const deadLetters = chan.deadLettering?.enabled ? chan.deadLettering.queueName : undefined;
           const adapter = broker?.channelAdapter;
@@ -106,24 +133,27 @@ export function channelHandlerMiddleware(log: Logger) {
 }
 
 interface RacyAdapter {
-  subscribe(chan: { id: string }): Promise<void>;
+  subscribe(chan: { id: string; deadLettering?: object }): Promise<void>;
   activeMessages?: Map<string, unknown>;
 }
 
 /**
  * Two replicas that start together on a fresh install both see no durable consumer and both create it, each with
  * its own deliver subject; JetStream refuses the second ("consumer name already in use") and the node would fail to
- * start. A moment later the consumer exists, and subscribing again attaches to it.
+ * start. A moment later the consumer exists, and subscribing again attaches to it. (subscribe changes the channel
+ * in place, prefixing its dead-letter queue, so each try starts from the channel as it was.)
  */
 function attachOnConsumerRace(adapter: RacyAdapter): void {
   const subscribe = adapter.subscribe.bind(adapter);
   adapter.subscribe = async (chan) => {
+    const original = structuredClone(chan.deadLettering);
     for (let attempt = 1; ; attempt++) {
       try {
         return await subscribe(chan);
       } catch (error) {
         if (attempt >= 5 || !/consumer name already in use/i.test(String((error as Error).message))) throw error;
         adapter.activeMessages?.delete(chan.id);
+        chan.deadLettering = structuredClone(original);
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
       }
     }

@@ -28,6 +28,11 @@ export function parseDatabaseUrl(url: string): { connectionString: string; schem
 
 /** How long a new connection may take before the attempt fails (instead of hanging on an unreachable host). */
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * No query of the services runs this long; one that does sits on a connection whose server is gone without a word
+ * (a partition, a failover to another address), which TCP keepalive alone would notice only after minutes.
+ */
+const QUERY_TIMEOUT_MS = 60_000;
 
 /**
  * A pool that survives PostgreSQL going away: a connection terminated by the server (a restart, a failover,
@@ -35,7 +40,12 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * to would end the process. Each client gets a listener for its whole life; the pool drops broken clients and
  * connects afresh on the next query.
  */
-export function createPool(url: string, max = 10, log: Logger = serviceLogger('db')): pg.Pool {
+export function createPool(
+  url: string,
+  max = 10,
+  log: Logger = serviceLogger('db'),
+  queryTimeoutMs: number | undefined = QUERY_TIMEOUT_MS,
+): pg.Pool {
   const { connectionString, schema } = parseDatabaseUrl(url);
   const pool = new pg.Pool({
     connectionString,
@@ -43,6 +53,8 @@ export function createPool(url: string, max = 10, log: Logger = serviceLogger('d
     options: `-c search_path="${schema}"`,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
   });
   pool.on('connect', (client) => {
     client.on('error', (error) => log.warn({ err: error }, 'PostgreSQL connection lost'));
@@ -77,6 +89,7 @@ export async function inTransaction<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
+    let broken = false;
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -84,11 +97,13 @@ export async function inTransaction<T>(
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // Not an answer from the server (a lost connection, a timeout): the client is not reused.
+      broken = typeof (error as { severity?: unknown }).severity !== 'string';
       const code = (error as { code?: string }).code;
       if (attempt < attempts && (code === '40001' || code === '40P01')) continue;
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 }

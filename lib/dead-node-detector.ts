@@ -28,10 +28,13 @@ export function deadNodeDetector(log: Logger, options: DeadNodeDetectorOptions =
 
   async function probe(nodeID: string): Promise<void> {
     if (!broker || probing.has(nodeID)) return;
+    // Without our own bus nobody can answer; that says nothing about the other node.
+    const connected = () => (broker as unknown as { transit?: { connected?: boolean } }).transit?.connected === true;
+    if (!connected()) return;
     probing.add(nodeID);
     try {
       const pong = await broker.ping(nodeID, pingTimeoutMs);
-      if (pong) return;
+      if (pong || !connected()) return;
       const registry = (broker as unknown as { registry: Registry }).registry;
       if (!registry.nodes.get(nodeID)?.available) return;
       log.warn(

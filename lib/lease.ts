@@ -17,7 +17,8 @@ export interface LeaseOptions {
 
 export class Lease {
   private timer: NodeJS.Timeout | undefined;
-  private lastRenewedAt = Date.now();
+  /** When the last successful renewal was sent (not answered): the lease lives at most a TTL from then. */
+  private lastRenewedAt: number;
   private lost = false;
 
   private constructor(
@@ -25,7 +26,9 @@ export class Lease {
     readonly key: string,
     private readonly token: string,
     private readonly options: Required<LeaseOptions>,
+    acquiredAt: number,
   ) {
+    this.lastRenewedAt = acquiredAt;
     this.timer = setInterval(() => void this.renew(), options.renewEveryMs);
     this.timer.unref();
   }
@@ -33,14 +36,16 @@ export class Lease {
   /** The lease, or null while someone else holds it. */
   static async acquire(redis: Redis, key: string, options: LeaseOptions): Promise<Lease | null> {
     const token = randomBytes(12).toString('hex');
+    const sentAt = Date.now();
     const taken = await redis.set(key, token, 'PX', options.ttlMs, 'NX');
     if (taken !== 'OK') return null;
-    return new Lease(redis, key, token, { renewEveryMs: Math.max(1, Math.floor(options.ttlMs / 3)), ...options });
+    const renewEveryMs = options.renewEveryMs ?? Math.max(1, Math.floor(options.ttlMs / 3));
+    return new Lease(redis, key, token, { ttlMs: options.ttlMs, renewEveryMs }, sentAt);
   }
 
-  /** False once a renewal found the key gone or taken, or no renewal succeeded for a whole TTL. */
+  /** False once a renewal found the key gone or taken, or no renewal succeeded for most of a TTL (a safety margin). */
   get held(): boolean {
-    return !this.lost && Date.now() - this.lastRenewedAt < this.options.ttlMs;
+    return !this.lost && Date.now() - this.lastRenewedAt < this.options.ttlMs * 0.8;
   }
 
   /** Throws when the lease may have passed to someone else: call it right before an act that must not happen twice. */
@@ -58,8 +63,9 @@ export class Lease {
   private async renew(): Promise<void> {
     if (this.lost) return;
     try {
+      const sentAt = Date.now();
       const renewed = await this.redis.eval(RENEW, 1, this.key, this.token, String(this.options.ttlMs));
-      if (renewed === 1) this.lastRenewedAt = Date.now();
+      if (renewed === 1) this.lastRenewedAt = sentAt;
       else {
         this.lost = true;
         clearInterval(this.timer);

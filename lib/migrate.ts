@@ -16,7 +16,8 @@ export async function migrateDatabase(
   databaseUrl: string,
   migrationsDir = 'prisma/migrations',
 ): Promise<MigrationResult> {
-  const pool = createPool(databaseUrl, 1);
+  // A migration may rightly take long (an index on a big table): no query timeout here.
+  const pool = createPool(databaseUrl, 1, undefined, 0);
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);

@@ -89,6 +89,8 @@ export class OutboxRelay {
   async drainOnce(): Promise<number> {
     const { pool, table, publish } = this.options;
     const client = await pool.connect();
+    let broken = false;
+    let publishing = false;
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<{ id: string; channel: string; payload: object }>(
@@ -100,7 +102,9 @@ export class OutboxRelay {
         for (const row of rows) {
           // The message's natural key, so a re-publish is recognised even if outbox ids ever repeat (a restore).
           const key = (row.payload as { id?: unknown }).id;
+          publishing = true;
           await publish(row.channel, row.payload, typeof key === 'string' ? key : `${table}:${row.id}`);
+          publishing = false;
           sent.push(row.id);
         }
       } finally {
@@ -110,9 +114,11 @@ export class OutboxRelay {
       return sent.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // A query that failed without the server's answer (a lost connection, a timeout): the client is not reused.
+      broken = !publishing && typeof (error as { severity?: unknown }).severity !== 'string';
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 }

@@ -1,9 +1,9 @@
-// Channel handlers wait out a neighbour's short outage here, with backoff, instead of letting the message be
-// redelivered at once and burn its retries in milliseconds on the way to the dead-letter queue.
+// Waiting out a neighbour's short outage with backoff: every channel handler does (lib/channels.ts), and so do
+// steps whose repetition would mean something else (recording that a message was sent).
 import { Errors } from 'moleculer';
 
 export interface RetryOptions {
-  /** Total time to keep trying; stay under the channel's ack wait (30 s). */
+  /** Total time to keep trying. */
   budgetMs?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;

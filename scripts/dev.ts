@@ -6,7 +6,7 @@ import { attachTestUsdt, parseUsdt } from '../test/support/usdt';
 
 const system = await startSystem({
   confirmations: 3,
-  groups: ['users', 'bot-gateway', 'ledger', 'notifier', 'chain-monitor', 'gateway'],
+  groups: ['bot-gateway', 'ledger', 'notifier', 'chain-monitor', 'gateway'],
   env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', HTTP_PORT: process.env.HTTP_PORT ?? '3000' },
 });
 console.log(`SigmaTrade is running on local parts:

@@ -9,7 +9,8 @@ import { notifierService } from './notifier/notifier.service';
 
 export const SERVICE_GROUPS = {
   users: [usersService],
-  'bot-gateway': [botGatewayService],
+  // The bot cannot work without users, so the bot's group brings it (a process with both runs it once).
+  'bot-gateway': [usersService, botGatewayService],
   ledger: [ledgerService],
   'chain-monitor': [chainMonitorService],
   notifier: [notifierService],
@@ -29,5 +30,5 @@ export function selectServices(list: string): { groups: ServiceGroup[]; factorie
   if (unknown.length)
     throw new Error(`SERVICES names unknown service(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
   const groups = names.length ? (names as ServiceGroup[]) : known;
-  return { groups, factories: groups.flatMap((g) => SERVICE_GROUPS[g]) };
+  return { groups, factories: [...new Set(groups.flatMap((g) => SERVICE_GROUPS[g]))] };
 }

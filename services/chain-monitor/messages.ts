@@ -6,10 +6,13 @@ import type { ObservedTransfer } from './store';
 export const transferKey = (chainId: number, t: Pick<ObservedTransfer, 'txHash' | 'logIndex'>) =>
   `${chainId}:${t.txHash}:${t.logIndex}`;
 
-/** "We see your deposit": sent once per transfer the first time a registered wallet's transfer is seen. */
+/**
+ * "We see your deposit": sent once per transfer the first time a registered wallet's transfer is seen; not for a
+ * copy of a transfer confirmed before (a transaction mined again after a deep reorg), which is no new money.
+ */
 export function detectedMessages(chainId: number, confirmations: number, fresh: ObservedTransfer[]): OutboxMessage[] {
   return fresh
-    .filter((t) => t.userId !== null)
+    .filter((t) => t.userId !== null && !t.remined)
     .map((t) => ({
       channel: Channels.notificationRequested,
       payload: {

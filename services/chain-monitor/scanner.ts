@@ -53,8 +53,12 @@ export class DepositScanner {
     let cursor = await store.cursor();
     let reorg = false;
     if (cursor) {
+      // A provider that lags (or answers without the block) proves nothing about a reorg: try again later.
+      if (head < cursor.number)
+        throw new Error(`the provider's head ${head} is behind the scanned block ${cursor.number}`);
       const canonical = await chain.block(cursor.number);
-      if (!canonical || canonical.hash !== cursor.hash) {
+      if (!canonical) throw new Error(`the provider does not have block ${cursor.number}, below its head ${head}`);
+      if (canonical.hash !== cursor.hash) {
         reorg = true;
         cursor = await this.rewindToCommonAncestor();
       }
@@ -165,7 +169,8 @@ export class DepositScanner {
       // from a lagging node must not drop a real deposit.
       if (!hashAt.has(transfer.blockNumber))
         hashAt.set(transfer.blockNumber, (await this.deps.chain.block(transfer.blockNumber))?.hash);
-      if (hashAt.get(transfer.blockNumber) === transfer.blockHash) unproven++;
+      const hash = hashAt.get(transfer.blockNumber);
+      if (hash === undefined || hash === transfer.blockHash) unproven++;
       else stale.push(transfer);
     }
     if (unproven)
@@ -173,12 +178,11 @@ export class DepositScanner {
     if (stale.length) {
       // Their blocks were replaced: rescan from just below the lowest of them, so their new home is found.
       const lowest = stale.reduce((min, t) => (t.blockNumber < min ? t.blockNumber : min), stale[0]!.blockNumber);
+      const below = lowest - 1n < this.settings.startBlock ? null : await this.deps.chain.block(lowest - 1n);
+      if (below === null && lowest - 1n >= this.settings.startBlock)
+        throw new Error(`the provider does not have block ${lowest - 1n}; not rewinding past it`);
       await store.orphan(stale);
-      const { reorged } = await store.rewind(
-        await this.deps.chain.block(lowest - 1n),
-        this.settings.startBlock,
-        this.announceReorged,
-      );
+      const { reorged } = await store.rewind(below, this.settings.startBlock, this.announceReorged);
       this.reportReorged(reorged);
       this.deps.log.warn(
         { count: stale.length, from_block: lowest.toString() },
@@ -244,7 +248,8 @@ export class DepositScanner {
     let ancestor: BlockRef | null = null;
     for (const checkpoint of await store.checkpoints()) {
       const canonical = await chain.block(checkpoint.number);
-      if (canonical?.hash === checkpoint.hash) {
+      if (!canonical) throw new Error(`the provider does not have block ${checkpoint.number}; not rewinding past it`);
+      if (canonical.hash === checkpoint.hash) {
         ancestor = checkpoint;
         break;
       }

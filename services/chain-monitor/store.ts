@@ -8,6 +8,8 @@ export interface ObservedTransfer extends TransferLog {
   userId: string | null;
   /** Grows with every change of the transfer's state, so consumers can tell a newer fact from a late older one. */
   revision?: number;
+  /** A copy of a transfer confirmed before (its transaction mined again after a deep reorg): nobody is told of it. */
+  remined?: boolean;
 }
 
 export interface WindowResult {
@@ -20,12 +22,15 @@ export interface WindowResult {
 
 /**
  * The same transaction, sender and amount already confirmed (or confirmed, then reorged out) under another log
- * index: a re-mined copy after a reorg deeper than the confirmation depth. (Two equal transfers in one transaction
- * are confirmed by one statement, so neither sees the other as confirmed.)
+ * index in another block: a re-mined copy after a reorg deeper than the confirmation depth. Two equal transfers of
+ * one transaction share their block, and come back in one statement ($2, $3: its tx hashes and log indexes) after a
+ * deep reorg, so neither is ever taken for a copy of the other.
  */
 const ALREADY_CONFIRMED_AS_ANOTHER_LOG = (t: string) =>
   `EXISTS (SELECT 1 FROM observed_transfers c WHERE c.chain_id = $1 AND c.tx_hash = ${t}.tx_hash AND c.log_index <> ${t}.log_index
-     AND c.status IN ('confirmed', 'reorged_out') AND c.from_address = ${t}.from_address AND c.amount = ${t}.amount)`;
+     AND c.block_hash <> ${t}.block_hash
+     AND c.status IN ('confirmed', 'reorged_out') AND c.from_address = ${t}.from_address AND c.amount = ${t}.amount
+     AND (c.tx_hash, c.log_index) NOT IN (SELECT * FROM unnest($2::text[], $3::int[])))`;
 
 /**
  * A copy judged duplicate brings its reorged-out original back: the original (whose key the ledger credited) is
@@ -84,6 +89,7 @@ export class TransferStore {
           log_index: number;
           status: 'seen' | 'confirmed' | 'duplicate';
           revision: number;
+          remined: boolean;
         }>(
           `INSERT INTO observed_transfers (chain_id, tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id, status, confirmed_at)
            SELECT $1, x.*, s.status, CASE WHEN s.status = 'confirmed' THEN now() END
@@ -100,7 +106,7 @@ export class TransferStore {
                  revision = observed_transfers.revision + 1
              WHERE observed_transfers.status IN ('orphaned', 'reorged_out')
                 OR (observed_transfers.status IN ('seen', 'duplicate') AND observed_transfers.block_hash <> EXCLUDED.block_hash)
-           RETURNING tx_hash, log_index, status, revision`,
+           RETURNING tx_hash, log_index, status, revision, ${ALREADY_CONFIRMED_AS_ANOTHER_LOG('observed_transfers')} AS remined`,
           [
             this.chainId,
             transfers.map((t) => t.txHash),
@@ -117,7 +123,7 @@ export class TransferStore {
         const written = new Map(rows.map((r) => [`${r.tx_hash}:${r.log_index}`, r]));
         for (const t of transfers) {
           const row = written.get(`${t.txHash}:${t.logIndex}`);
-          if (row) fresh[row.status].push({ ...t, revision: row.revision });
+          if (row) fresh[row.status].push({ ...t, revision: row.revision, remined: row.remined });
         }
         fresh.restored = await this.restoreOriginals(client, fresh.duplicate);
         await enqueue(client, 'chain_outbox', messagesFor(fresh));

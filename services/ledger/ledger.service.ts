@@ -1,17 +1,17 @@
-import type { Context, Service, ServiceSchema } from 'moleculer';
+import type { Context, ServiceSchema } from 'moleculer';
 import { Channels, channelPublisher } from '../../lib/channels';
 import { depositLevels, referralRates } from '../../lib/config';
 import { parseAmount, toUnits } from '../../lib/money';
 import { OutboxRelay } from '../../lib/outbox';
 import { channelAdapter, type Runtime } from '../../lib/runtime';
-import { retryTransient } from '../../lib/retry';
 import { compilePayload } from '../../lib/validate';
 import { serviceLogger } from '../../lib/logger';
-import { ensureSystemAccounts, type SystemAccounts } from './accounts';
-import type { Upline } from './commissions';
+import { ensureSystemAccounts } from './accounts';
+import { settleConfirmedDeposit, settleReorgedDeposit, type ChainFactPorts } from './chain-facts';
 import { checkLedger } from './checks';
-import { applyChainFact, creditDeposit, creditNotifications, planCredit, type CreditRules } from './deposits';
-import { isCredited, referralEarnings, userBalance } from './queries';
+import type { Upline } from './commissions';
+import type { CreditRules } from './deposits';
+import { referralEarnings, userBalance } from './queries';
 import {
   depositConfirmedSchema,
   depositReorgedSchema,
@@ -22,9 +22,8 @@ import {
 } from './schemas';
 
 interface LedgerState {
-  system: SystemAccounts;
-  rules: CreditRules;
   relay: OutboxRelay;
+  ports: ChainFactPorts;
 }
 
 export function ledgerService(runtime: Runtime): ServiceSchema {
@@ -73,53 +72,8 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
         maxInFlight: 50,
         // Each delivery already retries for ~20 s; this many deliveries ride out a long outage before dead-lettering.
         maxRetries: 200,
-        async handler(this: Service, payload: unknown) {
-          const message = parseConfirmed(payload);
-          const { system, rules, relay } = ready();
-          const result = await retryTransient(
-            async () => {
-              // A redelivery of a credited deposit is normal: answer it without asking anyone anything. A newer
-              // revision of it means it is on the chain again after a deep reorg (or in another block).
-              if (await isCredited(db.pool, message.chainId, message.txHash, message.logIndex)) {
-                const outcome = await applyChainFact(db.pool, message, false);
-                if (outcome === 'restored') {
-                  relay.kick();
-                  log.warn(
-                    { user_id: message.userId, tx_hash: message.txHash },
-                    'reorged-out deposit is on the chain again',
-                  );
-                }
-                return null;
-              }
-              const uplines = rules.referralRates.length
-                ? await this.broker.call<Upline[], { userId: string }>(
-                    'users.uplines',
-                    { userId: message.userId },
-                    { timeout: 5000 },
-                  )
-                : [];
-              const deposit = { ...message, amount: BigInt(message.amount) };
-              const plan = planCredit(deposit, uplines, rules);
-              return creditDeposit(db.pool, system, deposit, plan, creditNotifications(deposit, plan, rules));
-            },
-            {
-              onRetry: (error) =>
-                log.warn({ err: error, tx_hash: message.txHash }, 'crediting a deposit failed; retrying'),
-            },
-          );
-          if (!result) return;
-          if (result.credited) {
-            relay.kick();
-            log.info(
-              {
-                user_id: message.userId,
-                deposit_id: result.depositId,
-                deposit_level: result.plan.level,
-                commissions: result.plan.commissions.length,
-              },
-              'deposit credited',
-            );
-          }
+        async handler(payload: unknown) {
+          await settleConfirmedDeposit(parseConfirmed(payload), ready().ports);
         },
       },
       [Channels.depositReorged]: {
@@ -127,22 +81,7 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
         maxInFlight: 10,
         maxRetries: 200,
         async handler(payload: unknown) {
-          const message = parseReorged(payload);
-          const { relay } = ready();
-          const outcome = await retryTransient(async () => {
-            const applied = await applyChainFact(db.pool, message, true);
-            // Announced before this, the credit itself may still be on its way: wait for it.
-            if (applied === 'not-credited')
-              throw new Error(`deposit ${message.txHash}:${message.logIndex} is not credited yet`);
-            return applied;
-          });
-          if (outcome === 'reorged-out') {
-            relay.kick();
-            log.error(
-              { user_id: message.userId, tx_hash: message.txHash, log_index: message.logIndex, amount: message.amount },
-              'a credited deposit left the chain (a reorg deeper than the confirmations); admins alerted, nothing reversed',
-            );
-          }
+          await settleReorgedDeposit(parseReorged(payload), ready().ports);
         },
       },
     },
@@ -160,7 +99,16 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
         publish: channelPublisher(channelAdapter(this.broker)),
       });
       relay.start();
-      state = { system, rules, relay };
+      const ports: ChainFactPorts = {
+        pool: db.pool,
+        system,
+        rules,
+        uplines: (userId) =>
+          this.broker.call<Upline[], { userId: string }>('users.uplines', { userId }, { timeout: 5000, retries: 2 }),
+        onCommitted: () => relay.kick(),
+        log,
+      };
+      state = { relay, ports };
     },
 
     async stopped() {

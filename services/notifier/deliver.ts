@@ -4,7 +4,7 @@ import { LeaseLostError, type Lease } from '../../lib/lease';
 import type { Logger } from '../../lib/logger';
 import { retryTransient } from '../../lib/retry';
 import { ambiguityRule } from './ambiguity';
-import { sendFailure, type NotificationLog } from './notification-log';
+import { certainlyNotDelivered, sendFailure, type NotificationLog } from './notification-log';
 import type { Contact, NotificationRequest } from './schemas';
 
 export type DeliveryOutcome = 'sent' | 'duplicate' | 'ambiguous' | 'failed';
@@ -26,8 +26,11 @@ export interface DeliveryPorts {
   chatLanguage(chatId: string): Promise<string | null>;
   render(request: NotificationRequest, to: Addressee): string;
   send(chatId: string, text: string): Promise<{ message_id: number }>;
-  /** Sends this process made but could not record yet (PostgreSQL was away); recorded on the next delivery. */
-  unrecorded: Map<string, number>;
+  /**
+   * Sends this process made but could not record (PostgreSQL was away); recorded when the id is delivered here
+   * again. A redelivery to another replica sees only the 'sending' row and applies the template's rule.
+   */
+  unrecorded: UnrecordedSends;
   logger: Logger;
 }
 
@@ -40,10 +43,14 @@ export async function deliverNotification(
   // Lease first, then look: looking first lets a copy slip in between another's record and release.
   const lease = await ports.lease(request.id);
   try {
-    const sentBefore = ports.unrecorded.get(request.id);
+    const sentBefore = ports.unrecorded.take(request.id);
     if (sentBefore !== undefined) {
-      await store.recordSent(request.id, sentBefore);
-      ports.unrecorded.delete(request.id);
+      try {
+        await store.recordSent(request.id, sentBefore);
+      } catch (error) {
+        ports.unrecorded.remember(request.id, sentBefore);
+        throw error;
+      }
       return 'duplicate';
     }
     const prior = await store.attemptOf(request.id);
@@ -63,8 +70,9 @@ export async function deliverNotification(
       return 'failed';
     }
     const text = ports.render(request, to);
+    if (!(await store.recordAttempt(request.id, to.userId, to.chatId, request.template))) return 'duplicate';
+    // Checked right before the request leaves: a lease lost meanwhile may have passed to another delivery.
     lease.assertHeld();
-    await store.recordAttempt(request.id, to.userId, to.chatId, request.template);
 
     let message: { message_id: number };
     try {
@@ -72,6 +80,14 @@ export async function deliverNotification(
     } catch (error) {
       if (error instanceof LeaseLostError) throw error;
       const failure = sendFailure(error);
+      if (!certainlyNotDelivered(error) && ambiguityRule(request.template) === 'skip') {
+        await retryTransient(() => store.recordAmbiguous(request.id));
+        logger.warn(
+          { ...context, user_id: to.userId, error: failure.description },
+          'no answer from Telegram; informational message not sent again',
+        );
+        return 'ambiguous';
+      }
       await retryTransient(() => store.recordFailure(request, failure));
       logger.warn(
         { ...context, user_id: to.userId, code: failure.code, error: failure.description },
@@ -82,7 +98,7 @@ export async function deliverNotification(
     try {
       await retryTransient(() => store.recordSent(request.id, message.message_id));
     } catch (error) {
-      ports.unrecorded.set(request.id, message.message_id);
+      ports.unrecorded.remember(request.id, message.message_id);
       throw error;
     }
     logger.info({ ...context, user_id: to.userId }, 'notification sent');
@@ -104,4 +120,23 @@ async function addressee(request: NotificationRequest, ports: DeliveryPorts): Pr
   const recipient = contacts.find((c) => c.userId === request.userId);
   if (!recipient) return undefined;
   return { chatId: recipient.telegramId, userId: recipient.userId, languageCode: recipient.languageCode, names };
+}
+
+/** A bounded memory of sends not yet recorded: the oldest is forgotten first (its row stays 'sending'). */
+export class UnrecordedSends {
+  private readonly sends = new Map<string, number>();
+
+  constructor(private readonly limit = 10_000) {}
+
+  remember(id: string, messageId: number): void {
+    this.sends.delete(id);
+    this.sends.set(id, messageId);
+    if (this.sends.size > this.limit) this.sends.delete(this.sends.keys().next().value!);
+  }
+
+  take(id: string): number | undefined {
+    const messageId = this.sends.get(id);
+    this.sends.delete(id);
+    return messageId;
+  }
 }

@@ -22,6 +22,20 @@ export function sendFailure(error: unknown): SendFailure {
   };
 }
 
+/** Errors raised before a request can have reached Telegram: nothing was delivered. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether Telegram certainly did not deliver: it answered with an error, or the request never left. A timeout or a
+ * connection reset after the request was written leaves the outcome unknown.
+ */
+export function certainlyNotDelivered(error: unknown): boolean {
+  const e = error as { response?: { error_code?: number }; code?: string; errno?: string; cause?: { code?: string } };
+  if (typeof e?.response?.error_code === 'number') return true;
+  const code = e?.code ?? e?.errno ?? e?.cause?.code;
+  return typeof code === 'string' && NEVER_SENT.has(code);
+}
+
 /** After this many failed sends a notification is marked abandoned (still kept, for admins). */
 export const MAX_ATTEMPTS = 12;
 
@@ -39,9 +53,12 @@ export class NotificationLog {
     return rows[0];
   }
 
-  /** Committed before the request leaves for Telegram: from here on a crash leaves a visible 'sending' row. */
-  async recordAttempt(id: string, userId: string | null, chatId: string, template: string): Promise<void> {
-    await this.pool.query(
+  /**
+   * Committed before the request leaves for Telegram: from here on a crash leaves a visible 'sending' row. False
+   * when another delivery finished the id meanwhile (its row is no longer 'sending').
+   */
+  async recordAttempt(id: string, userId: string | null, chatId: string, template: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
       `INSERT INTO outgoing_messages (notification_id, user_id, chat_id, template, status, attempts, attempted_at)
        VALUES ($1, $2, $3, $4, 'sending', 1, now())
        ON CONFLICT (notification_id) DO UPDATE SET status = 'sending', attempts = outgoing_messages.attempts + 1,
@@ -49,6 +66,7 @@ export class NotificationLog {
        WHERE outgoing_messages.status = 'sending'`,
       [id, userId, chatId, template],
     );
+    return (rowCount ?? 0) > 0;
   }
 
   async recordSent(id: string, messageId: number): Promise<void> {

@@ -6,7 +6,7 @@ import { serviceLogger } from '../../lib/logger';
 import type { Runtime } from '../../lib/runtime';
 import { retryTransient } from '../../lib/retry';
 import { compilePayload } from '../../lib/validate';
-import { deliverNotification, type DeliveryOutcome, type DeliveryPorts } from './deliver';
+import { deliverNotification, UnrecordedSends, type DeliveryOutcome, type DeliveryPorts } from './deliver';
 import { NotificationLog, sendFailure } from './notification-log';
 import { renderNotification } from './render';
 import {
@@ -140,7 +140,7 @@ export function notifierService(runtime: Runtime): ServiceSchema {
         },
         render: (request, to) => renderNotification(request, to, config.USDT_DECIMALS),
         send: sendText,
-        unrecorded: new Map(),
+        unrecorded: new UnrecordedSends(),
         logger: log,
       };
       const tick = () => {

@@ -2,6 +2,7 @@
 // failover or a pooler restart does), then the server stopped for seconds and started again. The process stays
 // up, is not ready while PostgreSQL is away, and every deposit is credited exactly once afterwards.
 import { expect } from 'chai';
+import { sendToChannel } from '../../lib/runtime';
 import { parseUsdt } from '../support/usdt';
 import { startFaultBed, waitForCredits, type Depositor, type FaultBed } from '../support/fault-bed';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-servers';
@@ -62,6 +63,14 @@ describe('a PostgreSQL restart under a load of deposits', function () {
     const notReadyAfterMs = Date.now() - downAt;
     expect(notReady.body?.failed).to.include('postgres');
     await depositAll('12');
+    // Promised while PostgreSQL is away: the notifier holds them (JetStream keeps them) until it is back.
+    const promised = depositors.map((d) => ({
+      id: `deposit-credited:outage-${d.userId}`,
+      userId: d.userId,
+      template: 'deposit.credited',
+      params: { amount: parseUsdt('7').toString(), level: 0 },
+    }));
+    for (const request of promised) await sendToChannel(bed.client, 'notifications.requested', request, request.id);
     await delay(3000);
     expect(node.alive, node.stderr()).to.equal(true);
     expect((await bed.ready()).status).to.equal(503);
@@ -83,8 +92,14 @@ describe('a PostgreSQL restart under a load of deposits', function () {
     for (const d of depositors) {
       await eventually(() => Promise.resolve(creditNotices(d).length >= 3), `3 credit notices for user ${d.userId}`);
     }
+    for (const d of depositors) {
+      await eventually(
+        () => Promise.resolve(creditNotices(d).some((m) => /deposit of 7 USDT/.test(m.text))),
+        `the notice promised during the outage to user ${d.userId}`,
+      );
+    }
     await delay(1500);
-    expect(depositors.map((d) => creditNotices(d).length)).to.deep.equal([3, 3, 3, 3]);
+    expect(depositors.map((d) => creditNotices(d).length)).to.deep.equal([4, 4, 4, 4]);
     expect(node.alive, node.stderr()).to.equal(true);
     expect(node.stderr()).not.to.match(/Unhandled 'error' event|Connection terminated unexpectedly\n\s+at/);
     console.log(
