@@ -3,17 +3,20 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { BrokerOptions } from 'moleculer';
 import { channelHandlerMiddleware, channelsMiddleware } from './lib/channels';
-import type { Config } from './lib/config';
+import type { CommonConfig } from './lib/config';
+import { ContractValidator } from './lib/contracts';
 import { deadNodeDetector } from './lib/dead-node-detector';
 import { rootLogger } from './lib/logger';
 
-export function createBrokerOptions(config: Config, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
+export function createBrokerOptions(config: CommonConfig, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
   return {
     // Unique per start, so several nodes in one process (tests, `npm run dev`) never collide.
     nodeID: config.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     namespace: config.NAMESPACE,
     transporter: { type: 'NATS', options: { url: config.NATS_URL, maxReconnectAttempts: -1 } },
     serializer: 'JSON',
+    // Action params are parsed by their zod contracts (lib/contracts).
+    validator: new ContractValidator({}),
     logger: {
       type: 'Pino',
       options: {

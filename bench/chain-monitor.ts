@@ -2,12 +2,12 @@
 // deposit is credited after the block that completes its confirmations (the whole system, end to end).
 import { serviceLogger } from '../lib/logger';
 import { startNode } from '../lib/runtime';
-import { loadConfig } from '../lib/config';
+import { loadServicesConfig } from '../services';
 import { createRedis } from '../lib/redis';
-import { usersService } from '../services/bot-gateway/users.service';
-import { Chain } from '../services/chain-monitor/chain';
+import { usersService } from '../services/users/users.service';
+import { Chain } from '../lib/chain/reads';
 import { confirmedMessages, detectedMessages, reorgedMessages } from '../services/chain-monitor/messages';
-import { FailoverRpc } from '../services/chain-monitor/rpc';
+import { FailoverRpc } from '../lib/chain/rpc';
 import { DepositScanner } from '../services/chain-monitor/scanner';
 import { TransferStore } from '../services/chain-monitor/store';
 import { startAnvil } from '../test/support/anvil';
@@ -37,16 +37,12 @@ async function benchCatchUp({ transfers, blocks }: { transfers: number; blocks: 
     await anvil.mine(12);
 
     // The senders are registered users, resolved through the real users service over NATS.
-    const config = loadConfig({
+    const config = loadServicesConfig([usersService], {
       DATABASE_URL: db.url,
       NAMESPACE: namespace,
       METRICS_PORT: '0',
       LOG_LEVEL: 'error',
-      TELEGRAM_BOT_TOKEN: '123456789:BENCH-chain-monitor-token-abcdefghijk',
-      BSC_RPC_URLS: anvil.rpcUrl,
-      BSC_START_BLOCK: String(history.fromBlock),
       SYSTEM_WALLET_ADDRESS: to,
-      USDT_CONTRACT: usdt,
     });
     const users = await startNode(config, [usersService], { db, redis });
     for (const [i, sender] of senders.entries()) {

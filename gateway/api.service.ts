@@ -1,9 +1,11 @@
 // `api`: the HTTP edge (moleculer-web). Telegram's webhook and the health probes; nothing else is exposed.
 import type { ServerResponse } from 'node:http';
-import { Errors, type Service, type ServiceSchema } from 'moleculer';
-import ApiGateway, { type ApiSettingsSchema, type IncomingRequest } from 'moleculer-web';
+import { Errors, type Service } from 'moleculer';
+import ApiGateway, { type IncomingRequest } from 'moleculer-web';
+import { BotGatewayActions } from '../lib/contracts';
 import { serviceLogger } from '../lib/logger';
-import type { Runtime } from '../lib/runtime';
+import { defineService } from '../lib/runtime';
+import { apiGatewayConfig } from './config';
 import { readiness } from './health';
 
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
@@ -20,7 +22,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-export function apiGatewayService(runtime: Runtime): ServiceSchema<ApiSettingsSchema> {
+export const apiGatewayService = defineService('api', apiGatewayConfig, (runtime) => {
   const { config } = runtime;
   const log = serviceLogger('api');
 
@@ -29,7 +31,7 @@ export function apiGatewayService(runtime: Runtime): ServiceSchema<ApiSettingsSc
     const secretToken = Array.isArray(header) ? header[0] : header;
     try {
       const result = await this.broker.call(
-        'bot-gateway.handleUpdate',
+        BotGatewayActions.handleUpdate.name,
         { update: (req as IncomingRequest & { body?: unknown }).body, secretToken },
         { timeout: WEBHOOK_CALL_TIMEOUT_MS },
       );
@@ -82,4 +84,4 @@ export function apiGatewayService(runtime: Runtime): ServiceSchema<ApiSettingsSc
       ],
     },
   };
-}
+});

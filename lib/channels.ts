@@ -3,22 +3,9 @@
 import Channels_ from '@moleculer/channels';
 
 const { Middleware: ChannelsMiddleware } = Channels_ as unknown as { Middleware: (options: object) => object };
-import type { Config } from './config';
+import type { CommonConfig } from './config';
 import type { Logger } from './logger';
 import { isPermanent, retryTransient } from './retry';
-
-/** Channel names (the NAMESPACE prefix is added by the adapter). */
-export const Channels = {
-  /** chain-monitor → ledger: a transfer reached its confirmations; credit it. */
-  depositConfirmed: 'deposits.confirmed',
-  /** chain-monitor → ledger: a confirmed transfer's block left the canonical chain (a reorg deeper than the confirmations). */
-  depositReorged: 'deposits.reorged',
-  /** anyone → notifier: send one message to one user. */
-  notificationRequested: 'notifications.requested',
-  /** anyone → notifier: something every admin must hear of. */
-  adminAlert: 'alerts.raised',
-} as const;
-export type ChannelName = (typeof Channels)[keyof typeof Channels];
 
 export const DEAD_LETTER_QUEUE = 'dead-letters';
 
@@ -30,7 +17,7 @@ export const DEAD_LETTER_QUEUE = 'dead-letters';
 export const ACK_WAIT_MS = 6_000;
 const WORKING_EVERY_MS = 2_000;
 
-export function channelsMiddleware(config: Pick<Config, 'NATS_URL' | 'NAMESPACE'>) {
+export function channelsMiddleware(config: Pick<CommonConfig, 'NATS_URL' | 'NAMESPACE'>) {
   return ChannelsMiddleware({
     adapter: {
       type: 'NATS',

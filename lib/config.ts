@@ -1,7 +1,8 @@
-// Every environment variable the system reads, validated at start-up. `.env.example` documents each one
-// (a unit test keeps the two in step).
+// Configuration is environment variables, validated at start-up. Each service declares the variables it reads
+// (services/<name>/config.ts); a process validates the common ones and those of the services it runs, one clear
+// line per missing or malformed variable. `.env.example` documents every one (a spec keeps the two in step).
 import { normaliseAddress } from './address';
-import { parseAmount, parseRate, RATE_SCALE } from './money';
+import { parseAmount, parseRate } from './money';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -11,16 +12,32 @@ export class ConfigError extends Error {
 
 type Parser<T> = (raw: string) => T;
 
-interface Variable<T> {
+export interface Variable<T = unknown> {
   description: string;
   default?: string;
   secret?: boolean;
   parse: Parser<T>;
 }
 
-const text: Parser<string> = (raw) => raw;
+export type VariableSet = Record<string, Variable>;
+export type ConfigOf<V extends VariableSet> = { [K in keyof V]: ReturnType<V[K]['parse']> };
 
-const integer =
+/** A service's variables, and the checks that need several of them (each problem one line). */
+export interface ConfigSpec<V extends VariableSet = VariableSet> {
+  variables: V;
+  crossCheck?(config: ConfigOf<V>): string[];
+}
+
+export const defineConfig = <V extends VariableSet>(
+  variables: V,
+  crossCheck?: (config: NoInfer<ConfigOf<V>>) => string[],
+): ConfigSpec<V> => ({ variables, ...(crossCheck ? { crossCheck } : {}) });
+
+// ---- Parsers ------------------------------------------------------------------------------------------------
+
+export const text: Parser<string> = (raw) => raw;
+
+export const integer =
   (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> =>
   (raw) => {
     if (!/^-?\d+$/.test(raw)) throw new Error(`must be a whole number, got "${raw}"`);
@@ -29,20 +46,20 @@ const integer =
     return n;
   };
 
-const blockNumber: Parser<bigint> = (raw) => {
+export const blockNumber: Parser<bigint> = (raw) => {
   if (!/^\d+$/.test(raw)) throw new Error(`must be a block number, got "${raw}"`);
   return BigInt(raw);
 };
 
-const boolean: Parser<boolean> = (raw) => {
+export const boolean: Parser<boolean> = (raw) => {
   if (/^(true|1|yes)$/i.test(raw)) return true;
   if (/^(false|0|no)$/i.test(raw)) return false;
   throw new Error(`must be true or false, got "${raw}"`);
 };
 
-const address: Parser<string> = (raw) => normaliseAddress(raw);
+export const address: Parser<string> = (raw) => normaliseAddress(raw);
 
-const url =
+export const url =
   (...protocols: string[]): Parser<string> =>
   (raw) => {
     let parsed: URL;
@@ -57,7 +74,7 @@ const url =
     return raw.replace(/\/+$/, '');
   };
 
-const urlList =
+export const urlList =
   (...protocols: string[]): Parser<string[]> =>
   (raw) => {
     const list = raw
@@ -68,12 +85,12 @@ const urlList =
     return list.map(url(...protocols));
   };
 
-const optional =
+export const optional =
   <T>(parse: Parser<T>): Parser<T | undefined> =>
   (raw) =>
     raw === '' ? undefined : parse(raw);
 
-const oneOf =
+export const oneOf =
   <T extends string>(...values: T[]): Parser<T> =>
   (raw) => {
     if (!values.includes(raw as T)) throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
@@ -81,14 +98,14 @@ const oneOf =
   };
 
 /** A human USDT amount, kept as text: it becomes base units once the token's decimals are known. */
-const tokenAmount: Parser<string> = (raw) => {
+export const tokenAmount: Parser<string> = (raw) => {
   parseAmount(raw, 18);
   return raw;
 };
 
-const rate: Parser<bigint> = (raw) => parseRate(raw);
+export const rate: Parser<bigint> = (raw) => parseRate(raw);
 
-const telegramIds: Parser<string[]> = (raw) => {
+export const telegramIds: Parser<string[]> = (raw) => {
   const ids = raw
     .split(',')
     .map((s) => s.trim())
@@ -103,29 +120,26 @@ const botToken: Parser<string> = (raw) => {
   return raw;
 };
 
-const webhookSecret: Parser<string | undefined> = optional((raw) => {
-  if (!/^[A-Za-z0-9_-]{1,256}$/.test(raw)) throw new Error('must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
-  return raw;
-});
+// ---- Variables more than one service reads --------------------------------------------------------------------
 
-export const variables = {
+/** Every process: where it runs, its database, Redis and the bus. */
+export const common = defineConfig({
   NODE_ENV: {
     description: 'production, development or test',
     default: 'production',
     parse: oneOf('production', 'development', 'test'),
   },
-  SERVICES: { description: 'Comma-separated services this process runs (empty: all)', default: '', parse: text },
+  SERVICES: { description: 'Comma-separated service groups this process runs (empty: all)', default: '', parse: text },
   NODE_ID: { description: 'Moleculer node id (defaults to host name and pid)', default: '', parse: text },
   LOG_LEVEL: {
     description: 'pino log level',
     default: 'info',
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   },
-
   DATABASE_URL: { description: 'PostgreSQL connection URL', parse: url('postgres:', 'postgresql:'), secret: true },
   DATABASE_POOL_SIZE: { description: 'PostgreSQL connections per process', default: '10', parse: integer(1, 200) },
   REDIS_URL: {
-    description: 'Redis URL (update de-duplication, rate limits, bans, sessions)',
+    description: 'Redis URL (update de-duplication, rate limits, bans, sessions, leases)',
     default: 'redis://127.0.0.1:6379',
     parse: url('redis:', 'rediss:'),
     secret: true,
@@ -144,120 +158,42 @@ export const variables = {
       return raw;
     },
   },
-
-  TELEGRAM_BOT_TOKEN: { description: 'Bot token from @BotFather', parse: botToken, secret: true },
-  TELEGRAM_API_ROOT: {
-    description: 'Bot API base URL',
-    default: 'https://api.telegram.org',
-    parse: url('http:', 'https:'),
-  },
-  TELEGRAM_WEBHOOK_DOMAIN: {
-    description: 'Public HTTPS base URL of the HTTP gateway; webhook mode when set, long polling otherwise',
-    default: '',
-    parse: optional(url('https:', 'http:')),
-  },
-  TELEGRAM_WEBHOOK_SECRET: {
-    description: 'Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (required in webhook mode)',
-    default: '',
-    parse: webhookSecret,
-    secret: true,
-  },
   METRICS_PORT: {
     description: 'Port of the Prometheus /metrics endpoint of this node (0 turns it off)',
     default: '3030',
     parse: integer(0, 65535),
   },
-  HTTP_PORT: { description: 'Port of the HTTP gateway (webhook, health)', default: '3000', parse: integer(0, 65535) },
-  HTTP_HOST: { description: 'Address the HTTP gateway binds to', default: '0.0.0.0', parse: text },
+});
+export type CommonConfig = ConfigOf<typeof common.variables>;
 
-  BSC_RPC_URLS: {
-    description: 'BSC JSON-RPC URLs, comma-separated, tried in order',
-    parse: urlList('http:', 'https:'),
-    secret: true,
-  },
-  BSC_CHAIN_ID: { description: 'Chain id the RPC must report (56 for BSC mainnet)', default: '56', parse: integer(1) },
-  BSC_START_BLOCK: { description: 'First block to scan when no cursor is stored yet', parse: blockNumber },
-  BSC_CONFIRMATION_BLOCKS: {
-    description: 'Confirmations before a deposit is credited',
-    default: '12',
-    parse: integer(1, 10_000),
-  },
-  BSC_USE_FINALIZED: {
-    description: "Wait for the chain's finalized tag instead of counting confirmations",
-    default: 'false',
-    parse: boolean,
-  },
-  BSC_SCAN_WINDOW_BLOCKS: {
-    description: 'Largest eth_getLogs block range (shrinks when a provider refuses)',
-    default: '5000',
-    parse: integer(1, 1_000_000),
-  },
-  BSC_POLL_INTERVAL_MS: {
-    description: 'How often chain-monitor looks for a new head',
-    default: '250',
-    parse: integer(10, 600_000),
-  },
-  USDT_CONTRACT: {
-    description: 'USDT (BEP-20) contract address',
-    default: '0x55d398326f99059fF775485246999027B3197955',
-    parse: address,
-  },
-  USDT_DECIMALS: {
-    description: "USDT decimals (checked against the contract's decimals() at start-up)",
-    default: '18',
-    parse: integer(0, 36),
-  },
-  SYSTEM_WALLET_ADDRESS: { description: 'Wallet that receives deposits', parse: address },
+export const TELEGRAM_BOT_TOKEN: Variable<string> = {
+  description: 'Bot token from @BotFather',
+  parse: botToken,
+  secret: true,
+};
+export const TELEGRAM_API_ROOT: Variable<string> = {
+  description: 'Bot API base URL',
+  default: 'https://api.telegram.org',
+  parse: url('http:', 'https:'),
+};
+export const USDT_DECIMALS: Variable<number> = {
+  description: "USDT decimals (checked against the contract's decimals() at start-up)",
+  default: '18',
+  parse: integer(0, 36),
+};
+export const SYSTEM_WALLET_ADDRESS: Variable<string> = { description: 'Wallet that receives deposits', parse: address };
 
-  DEPOSIT_LEVEL_1: { description: 'Smallest USDT amount of deposit level 1', default: '10', parse: tokenAmount },
-  DEPOSIT_LEVEL_2: { description: 'Smallest USDT amount of deposit level 2', default: '50', parse: tokenAmount },
-  DEPOSIT_LEVEL_3: { description: 'Smallest USDT amount of deposit level 3', default: '100', parse: tokenAmount },
-  DEPOSIT_LEVEL_4: { description: 'Smallest USDT amount of deposit level 4', default: '250', parse: tokenAmount },
-  DEPOSIT_LEVEL_5: { description: 'Smallest USDT amount of deposit level 5', default: '500', parse: tokenAmount },
-  DEPOSIT_LEVEL_6: { description: 'Smallest USDT amount of deposit level 6', default: '1000', parse: tokenAmount },
-  REFERRAL_ENABLED: { description: 'Pay referral commissions on deposits', default: 'true', parse: boolean },
-  REFERRAL_RATE_LEVEL_1: {
-    description: 'Commission share of a deposit for the direct referrer',
-    default: '0.05',
-    parse: rate,
-  },
-  REFERRAL_RATE_LEVEL_2: {
-    description: 'Commission share for the second-level referrer',
-    default: '0.04',
-    parse: rate,
-  },
-  REFERRAL_RATE_LEVEL_3: { description: 'Commission share for the third-level referrer', default: '0.03', parse: rate },
-  MAX_REFERRAL_DEPTH: {
-    description: 'How many uplines a new user is linked to (1-3)',
-    default: '3',
-    parse: integer(1, 3),
-  },
+// ---- Loading --------------------------------------------------------------------------------------------------
 
-  ADMIN_TELEGRAM_IDS: {
-    description: 'Telegram user ids of the admins, comma-separated: they receive alerts (a deep reorg, …)',
-    default: '',
-    parse: telegramIds,
-  },
-
-  NOTIFICATION_RETRY_INTERVAL_MS: {
-    description: 'How often the notification-retry job resends failed notifications',
-    default: '300000',
-    parse: integer(1000),
-  },
-
-  RATE_LIMIT_WINDOW_MS: { description: 'Per-user rate-limit window', default: '60000', parse: integer(1000) },
-  RATE_LIMIT_MAX_REQUESTS: { description: 'Updates a user may send per window', default: '20', parse: integer(1) },
-} satisfies Record<string, Variable<unknown>>;
-
-type Variables = typeof variables;
-export type VariableName = keyof Variables;
-export type Config = { [K in VariableName]: ReturnType<Variables[K]['parse']> };
-
-/** Reads and validates every variable; throws ConfigError naming each bad or missing one. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** Reads and validates the given specs' variables; throws ConfigError naming each bad or missing one. */
+export function loadVariables<V extends VariableSet>(
+  specs: readonly ConfigSpec[],
+  env: Record<string, string | undefined> = process.env,
+): ConfigOf<V> {
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(variables) as [VariableName, Variable<unknown>][]) {
+  const variables: VariableSet = Object.assign({}, ...specs.map((spec) => spec.variables));
+  for (const [name, spec] of Object.entries(variables)) {
     // An empty value means "not set", so a copied .env.example with blank lines keeps the defaults.
     const raw = env[name]?.trim() || spec.default;
     if (raw === undefined || (raw === '' && spec.default === undefined)) {
@@ -281,46 +217,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
-  const result = config as Config;
-  if (problems.length === 0) problems.push(...crossCheck(result));
-  if (problems.length > 0) throw new ConfigError(problems);
-  return result;
-}
-
-function crossCheck(config: Config): string[] {
-  const problems: string[] = [];
-  if (config.TELEGRAM_WEBHOOK_DOMAIN && !config.TELEGRAM_WEBHOOK_SECRET) {
-    problems.push('TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_WEBHOOK_DOMAIN is set (webhook mode)');
+  if (problems.length === 0) {
+    for (const spec of specs) problems.push(...(spec.crossCheck?.(config as never) ?? []));
   }
-  let levels: bigint[] = [];
-  try {
-    levels = depositLevels(config).map((level) => parseAmount(level, config.USDT_DECIMALS));
-  } catch (error) {
-    problems.push(`DEPOSIT_LEVEL_n ${(error as Error).message} (USDT_DECIMALS is ${config.USDT_DECIMALS})`);
-  }
-  if (levels[0] === 0n) problems.push('DEPOSIT_LEVEL_1 must be above zero');
-  const rateSum = config.REFERRAL_RATE_LEVEL_1 + config.REFERRAL_RATE_LEVEL_2 + config.REFERRAL_RATE_LEVEL_3;
-  if (rateSum >= RATE_SCALE) problems.push('REFERRAL_RATE_LEVEL_1..3 must add up to less than 1');
-  for (let i = 1; i < levels.length; i++) {
-    if (levels[i]! <= levels[i - 1]!) problems.push(`DEPOSIT_LEVEL_${i + 1} must be larger than DEPOSIT_LEVEL_${i}`);
-  }
-  return problems;
-}
-
-export function depositLevels(config: Pick<Config, `DEPOSIT_LEVEL_${1 | 2 | 3 | 4 | 5 | 6}`>): string[] {
-  return [
-    config.DEPOSIT_LEVEL_1,
-    config.DEPOSIT_LEVEL_2,
-    config.DEPOSIT_LEVEL_3,
-    config.DEPOSIT_LEVEL_4,
-    config.DEPOSIT_LEVEL_5,
-    config.DEPOSIT_LEVEL_6,
-  ];
-}
-
-export function referralRates(config: Pick<Config, `REFERRAL_RATE_LEVEL_${1 | 2 | 3}` | 'REFERRAL_ENABLED'>): bigint[] {
-  if (!config.REFERRAL_ENABLED) return [];
-  return [config.REFERRAL_RATE_LEVEL_1, config.REFERRAL_RATE_LEVEL_2, config.REFERRAL_RATE_LEVEL_3];
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
+  return config as ConfigOf<V>;
 }
 
 /** Loads `.env` (if present) into process.env without overriding what is already set. */

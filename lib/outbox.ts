@@ -1,18 +1,25 @@
 // Transactional outbox: a message is inserted in the same transaction as the state change it announces, then a
 // relay publishes it to JetStream and deletes it. A crash between the two re-publishes (consumers are idempotent);
 // JetStream's msgID de-duplication absorbs most of those repeats.
+// Each owning service has its own outbox table (id BIGSERIAL, channel TEXT, payload JSONB, created_at) and passes
+// its name; messages are built with outboxMessage() from lib/contracts, so each is checked against its channel.
 import type pg from 'pg';
+import type { OutboxMessage } from './contracts';
 import type { Logger } from './logger';
 import { OutageLog } from './outage-log';
 
-export type OutboxTable = 'ledger_outbox' | 'chain_outbox';
+export type { OutboxMessage };
 
-export interface OutboxMessage {
-  channel: string;
-  payload: object;
+/** The name of a service's outbox table (interpolated into SQL, so only a plain identifier). */
+export type OutboxTable = string;
+
+function checkedTable(table: OutboxTable): string {
+  if (!/^[a-z][a-z0-9_]*_outbox$/.test(table)) throw new Error(`not an outbox table name: "${table}"`);
+  return table;
 }
 
 export async function enqueue(client: pg.PoolClient, table: OutboxTable, messages: OutboxMessage[]): Promise<void> {
+  checkedTable(table);
   if (messages.length === 0) return;
   const values = messages.map((_, i) => `($${i * 2 + 1}, $${i * 2 + 2}::jsonb)`).join(', ');
   const params = messages.flatMap((m) => [m.channel, JSON.stringify(m.payload)]);
@@ -37,6 +44,7 @@ export class OutboxRelay {
   private readonly outage: OutageLog;
 
   constructor(private readonly options: OutboxRelayOptions) {
+    checkedTable(options.table);
     this.outage = new OutageLog(options.log, `outbox relay of ${options.table}`);
   }
 

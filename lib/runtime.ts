@@ -2,19 +2,40 @@
 import { ServiceBroker, type BrokerOptions, type ServiceSchema } from 'moleculer';
 import { createBrokerOptions } from '../moleculer.config';
 import type { ChannelAdapter } from './channels';
-import type { Config } from './config';
+import type { CommonConfig, ConfigOf, ConfigSpec, VariableSet } from './config';
 import { createDatabase, type Database } from './db';
 import { rootLogger, type Logger } from './logger';
 import { createRedis, type Redis } from './redis';
 
-export interface Runtime {
-  config: Config;
+export interface Runtime<C = CommonConfig> {
+  config: C;
   db: Database;
   redis: Redis;
   log: Logger;
 }
 
-export type ServiceFactory = (runtime: Runtime) => ServiceSchema;
+/** A process's validated configuration: the common variables and those of every service it runs. */
+export type NodeConfig = CommonConfig & Record<string, unknown>;
+
+/** One Moleculer service: the variables it reads, and its schema built from the node's runtime. */
+export interface ServiceDefinition {
+  readonly name: string;
+  readonly config: ConfigSpec;
+  create(runtime: Runtime<NodeConfig>): ServiceSchema;
+}
+
+export function defineService<V extends VariableSet>(
+  name: string,
+  config: ConfigSpec<V>,
+  create: (runtime: Runtime<CommonConfig & ConfigOf<V>>) => ServiceSchema,
+): ServiceDefinition {
+  return {
+    name,
+    config: config as ConfigSpec,
+    // The node validated this service's variables before it creates the service (services/index.ts).
+    create: (runtime) => create(runtime as Runtime<CommonConfig & ConfigOf<V>>),
+  };
+}
 
 export interface RuntimeOverrides {
   db?: Database;
@@ -24,22 +45,22 @@ export interface RuntimeOverrides {
 
 export interface Node {
   broker: ServiceBroker;
-  runtime: Runtime;
+  runtime: Runtime<NodeConfig>;
   stop(): Promise<void>;
 }
 
 /** Starts one broker with the given service factories; closes what it opened on stop. */
 export async function startNode(
-  config: Config,
-  factories: ServiceFactory[],
+  config: NodeConfig,
+  services: readonly ServiceDefinition[],
   overrides: RuntimeOverrides = {},
 ): Promise<Node> {
   const db = overrides.db ?? createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const redis = overrides.redis ?? createRedis(config.REDIS_URL);
-  const runtime: Runtime = { config, db, redis, log: rootLogger() };
+  const runtime: Runtime<NodeConfig> = { config, db, redis, log: rootLogger() };
   runtime.log.level = config.LOG_LEVEL;
   const broker = new ServiceBroker(createBrokerOptions(config, overrides.broker));
-  for (const factory of factories) broker.createService(factory(runtime));
+  for (const service of new Set(services)) broker.createService(service.create(runtime));
   try {
     await broker.start();
   } catch (error) {

@@ -1,31 +1,28 @@
 // `npm start`: validates the configuration, applies migrations, and runs the services named in SERVICES
 // (all of them when empty) in one process on the NATS bus. `npm start -- --repl` opens the Moleculer REPL.
-import { ConfigError, loadConfig, loadDotEnv } from '../lib/config';
+import { ConfigError, loadDotEnv } from '../lib/config';
 import { migrateDatabase } from '../lib/migrate';
 import { rootLogger } from '../lib/logger';
 import { startNode } from '../lib/runtime';
 import { describeDatabaseFailure, describeStartupFailure, isDatabaseError } from '../lib/startup-errors';
-import { selectServices } from '../services';
+import { loadServicesConfig, selectServices } from '../services';
 
 loadDotEnv();
+let selection;
 let config;
 try {
-  config = loadConfig();
+  // Only the variables of the services this process runs are needed (SERVICES=ledger needs no bot token).
+  selection = selectServices(process.env.SERVICES ?? '');
+  config = loadServicesConfig(selection.services);
 } catch (error) {
   if (error instanceof ConfigError) {
     for (const problem of error.problems) console.error(`config: ${problem}`);
-    process.exit(1);
+  } else {
+    console.error(`config: ${(error as Error).message}`);
   }
-  throw error;
-}
-const log = rootLogger().child({ service: 'runner' });
-let selection;
-try {
-  selection = selectServices(config.SERVICES);
-} catch (error) {
-  console.error(`config: ${(error as Error).message}`);
   process.exit(1);
 }
+const log = rootLogger().child({ service: 'runner' });
 // Once running, a dependency that goes away makes the node not ready, never dead: nothing background may end it.
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection (kept running)'));
 
@@ -39,7 +36,7 @@ if (process.env.SKIP_MIGRATIONS !== 'true') {
 }
 let node;
 try {
-  node = await startNode(config, selection.factories);
+  node = await startNode(config, selection.services);
 } catch (error) {
   console.error(
     `start: ${

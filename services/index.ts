@@ -1,11 +1,19 @@
-// Which Moleculer services each deployable unit runs (`SERVICES=ledger,notifier npm start`).
+// Which Moleculer services each deployable unit runs (`SERVICES=ledger,notifier npm start`), and the configuration a
+// process with a given selection must have: the common variables and those of the services it runs.
 import { apiGatewayService } from '../gateway/api.service';
-import type { ServiceFactory } from '../lib/runtime';
+import { common, loadVariables, type CommonConfig, type ConfigOf } from '../lib/config';
+import type { NodeConfig, ServiceDefinition } from '../lib/runtime';
+import { apiGatewayConfig } from '../gateway/config';
 import { botGatewayService } from './bot-gateway/bot-gateway.service';
-import { usersService } from './bot-gateway/users.service';
+import { botGatewayConfig } from './bot-gateway/config';
 import { chainMonitorService } from './chain-monitor/chain-monitor.service';
+import { chainMonitorConfig } from './chain-monitor/config';
+import { ledgerConfig } from './ledger/config';
 import { ledgerService } from './ledger/ledger.service';
+import { notifierConfig } from './notifier/config';
 import { notifierService } from './notifier/notifier.service';
+import { usersConfig } from './users/config';
+import { usersService } from './users/users.service';
 
 export const SERVICE_GROUPS = {
   users: [usersService],
@@ -15,20 +23,63 @@ export const SERVICE_GROUPS = {
   'chain-monitor': [chainMonitorService],
   notifier: [notifierService],
   gateway: [apiGatewayService],
-} satisfies Record<string, ServiceFactory[]>;
+} satisfies Record<string, ServiceDefinition[]>;
 
 export type ServiceGroup = keyof typeof SERVICE_GROUPS;
+export const ALL_GROUPS = Object.keys(SERVICE_GROUPS) as ServiceGroup[];
+
+type AllVariables = typeof common.variables &
+  typeof usersConfig.variables &
+  typeof botGatewayConfig.variables &
+  typeof ledgerConfig.variables &
+  typeof chainMonitorConfig.variables &
+  typeof notifierConfig.variables &
+  typeof apiGatewayConfig.variables;
+
+/** Every variable of every service (what a process running all of them has). */
+export type Config = ConfigOf<AllVariables>;
+export type VariableName = keyof AllVariables;
 
 /** Parses SERVICES ("" = all); an unknown name is an error that names the known ones. */
-export function selectServices(list: string): { groups: ServiceGroup[]; factories: ServiceFactory[] } {
+export function selectServices(list: string): { groups: ServiceGroup[]; services: ServiceDefinition[] } {
   const names = list
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const known = Object.keys(SERVICE_GROUPS) as ServiceGroup[];
-  const unknown = names.filter((n) => !known.includes(n as ServiceGroup));
+  const unknown = names.filter((n) => !ALL_GROUPS.includes(n as ServiceGroup));
   if (unknown.length)
-    throw new Error(`SERVICES names unknown service(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
-  const groups = names.length ? (names as ServiceGroup[]) : known;
-  return { groups, factories: [...new Set(groups.flatMap((g) => SERVICE_GROUPS[g]))] };
+    throw new Error(`SERVICES names unknown service(s) ${unknown.join(', ')}; known: ${ALL_GROUPS.join(', ')}`);
+  const groups = names.length ? (names as ServiceGroup[]) : ALL_GROUPS;
+  return { groups, services: [...new Set(groups.flatMap((g) => SERVICE_GROUPS[g]))] };
 }
+
+/**
+ * Validates the configuration of a process running `services`: a ledger-only process needs no bot token and no
+ * RPC URL. Throws ConfigError with one line per problem.
+ */
+export function loadServicesConfig(
+  services: readonly ServiceDefinition[],
+  env: Record<string, string | undefined> = process.env,
+): NodeConfig {
+  return loadVariables<typeof common.variables>([common, ...new Set(services.map((s) => s.config))], env);
+}
+
+/** The configuration of a process running every service, typed as such (tests, the local sandbox). */
+export function loadFullConfig(env: Record<string, string | undefined> = process.env): Config {
+  return loadVariables<AllVariables>([common, ...new Set(selectServices('').services.map((s) => s.config))], env);
+}
+
+/** Every variable any process may read, by name (`.env.example` documents each one). */
+export function allVariables(): AllVariables {
+  return {
+    ...common.variables,
+    ...usersConfig.variables,
+    ...botGatewayConfig.variables,
+    ...ledgerConfig.variables,
+    ...chainMonitorConfig.variables,
+    ...notifierConfig.variables,
+    ...apiGatewayConfig.variables,
+  };
+}
+
+export type { CommonConfig };

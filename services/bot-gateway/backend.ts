@@ -1,36 +1,50 @@
 // The calls the bot makes to other services, behind an interface so handlers do not know about the broker.
 import type { ServiceBroker } from 'moleculer';
-import type { Registration } from './registration';
-import type { RegisterParams } from './schemas';
+import {
+  callAction,
+  ChainActions,
+  LedgerActions,
+  UsersActions,
+  type ActionContract,
+  type ParamsOf,
+  type ResultOf,
+} from '../../lib/contracts';
 
-export interface Balance {
-  available: string;
-  held: string;
-}
+type Answer<C extends ActionContract> = Promise<ResultOf<C>>;
 
 export interface Backend {
-  register(params: RegisterParams, requestId: string): Promise<Registration>;
+  register(params: ParamsOf<typeof UsersActions.register>, requestId: string): Answer<typeof UsersActions.register>;
   /** Resolves with the checksummed address; rejects with the users service's MoleculerClientError on refusal. */
-  setWallet(userId: string, address: string, requestId: string): Promise<{ address: string }>;
-  referralCounts(userId: string, requestId: string): Promise<{ level: number; count: number }[]>;
-  balance(userId: string, requestId: string): Promise<Balance>;
-  referralEarnings(userId: string, requestId: string): Promise<{ level: number; amount: string }[]>;
+  setWallet(userId: string, address: string, requestId: string): Answer<typeof UsersActions.setWallet>;
+  referralCounts(userId: string, requestId: string): Answer<typeof UsersActions.referralCounts>;
+  balance(userId: string, requestId: string): Answer<typeof LedgerActions.balance>;
+  referralEarnings(userId: string, requestId: string): Answer<typeof LedgerActions.referralEarnings>;
+  depositLevels(requestId: string): Answer<typeof LedgerActions.depositLevels>;
+  depositTerms(requestId: string): Answer<typeof ChainActions.depositTerms>;
 }
 
 const USERS_TIMEOUT_MS = 5_000;
 const LEDGER_TIMEOUT_MS = 3_000;
 
 export function brokerBackend(broker: ServiceBroker): Backend {
-  const call = <T>(action: string, params: object, requestId: string, timeout: number, retries = 0): Promise<T> =>
-    broker.call<T, object>(action, params, { timeout, retries, requestID: requestId });
+  const call = <C extends ActionContract>(
+    contract: C,
+    params: ParamsOf<C>,
+    requestID: string,
+    timeout: number,
+    retries = 0,
+  ) => callAction(broker, contract, params, { timeout, retries, requestID });
   return {
     // register is idempotent, so a retry after a lost answer is safe.
-    register: (params, requestId) => call('users.register', params, requestId, USERS_TIMEOUT_MS, 2),
+    register: (params, requestId) => call(UsersActions.register, params, requestId, USERS_TIMEOUT_MS, 2),
     setWallet: (userId, address, requestId) =>
-      call('users.setWallet', { userId, address }, requestId, USERS_TIMEOUT_MS),
-    referralCounts: (userId, requestId) => call('users.referralCounts', { userId }, requestId, USERS_TIMEOUT_MS, 2),
-    balance: (userId, requestId) => call('ledger.balance', { userId }, requestId, LEDGER_TIMEOUT_MS, 1),
+      call(UsersActions.setWallet, { userId, address }, requestId, USERS_TIMEOUT_MS),
+    referralCounts: (userId, requestId) =>
+      call(UsersActions.referralCounts, { userId }, requestId, USERS_TIMEOUT_MS, 2),
+    balance: (userId, requestId) => call(LedgerActions.balance, { userId }, requestId, LEDGER_TIMEOUT_MS, 1),
     referralEarnings: (userId, requestId) =>
-      call('ledger.referralEarnings', { userId }, requestId, LEDGER_TIMEOUT_MS, 1),
+      call(LedgerActions.referralEarnings, { userId }, requestId, LEDGER_TIMEOUT_MS, 1),
+    depositLevels: (requestId) => call(LedgerActions.depositLevels, {}, requestId, LEDGER_TIMEOUT_MS, 1),
+    depositTerms: (requestId) => call(ChainActions.depositTerms, {}, requestId, LEDGER_TIMEOUT_MS, 1),
   };
 }

@@ -1,21 +1,23 @@
 // `bot-gateway`: the Telegram bot. Long polling when TELEGRAM_WEBHOOK_DOMAIN is empty (run ONE replica then);
 // webhook otherwise, with updates arriving through the HTTP gateway as `bot-gateway.handleUpdate`.
-import { Errors, type Context, type ServiceSchema } from 'moleculer';
+import { Errors } from 'moleculer';
 import type { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
+import { BotGatewayActions, implement, parsePayload, UsersChannels } from '../../lib/contracts';
 import { serviceLogger } from '../../lib/logger';
-import type { Runtime } from '../../lib/runtime';
+import { defineService } from '../../lib/runtime';
 import { brokerBackend } from './backend';
+import { mirrorBan, rebuildBanMirror } from './ban-mirror';
 import { ALLOWED_UPDATES, createBot } from './bot';
+import { botGatewayConfig } from './config';
 import type { BotContext } from './context';
 import { claimUpdate } from './middleware/update-claim';
 import { gatewayKeys } from './redis-keys';
-import { handleUpdateParams, isTelegramUpdate, type HandleUpdateParams } from './schemas';
-import { secretMatches, webhookUrl } from './webhook';
+import { isTelegramUpdate, secretMatches, webhookUrl } from './webhook';
 
 const { MoleculerClientError } = Errors;
 
-export function botGatewayService(runtime: Runtime): ServiceSchema {
+export const botGatewayService = defineService('bot-gateway', botGatewayConfig, (runtime) => {
   const { config, redis } = runtime;
   const log = serviceLogger('bot-gateway');
   const keys = gatewayKeys(config.NAMESPACE, config.TELEGRAM_BOT_TOKEN);
@@ -30,26 +32,41 @@ export function botGatewayService(runtime: Runtime): ServiceSchema {
 
     actions: {
       /** One update POSTed by Telegram to the HTTP gateway. Resolves once it is handled (or recognised as a duplicate). */
-      handleUpdate: {
-        params: handleUpdateParams,
-        async handler(ctx: Context<HandleUpdateParams>) {
-          if (!webhookMode || !bot) throw new MoleculerClientError('webhook mode is off', 404, 'WEBHOOK_DISABLED');
-          const secret = typeof ctx.params.secretToken === 'string' ? ctx.params.secretToken : undefined;
-          if (!secretMatches(secret, config.TELEGRAM_WEBHOOK_SECRET)) {
-            log.warn({ request_id: ctx.requestID }, 'webhook call with a wrong or missing secret refused');
-            throw new MoleculerClientError('the webhook secret token is wrong or missing', 401, 'FORGED_WEBHOOK');
-          }
-          if (!isTelegramUpdate(ctx.params.update))
-            throw new MoleculerClientError('not a Telegram update', 400, 'INVALID_UPDATE');
-          const update = ctx.params.update as Update;
-          if (!(await claimUpdate(redis, keys, update.update_id, log))) return { ok: true, duplicate: true };
-          await bot.handleUpdate(update);
-          return { ok: true, duplicate: false };
+      handleUpdate: implement(BotGatewayActions.handleUpdate, async (ctx) => {
+        if (!webhookMode || !bot) throw new MoleculerClientError('webhook mode is off', 404, 'WEBHOOK_DISABLED');
+        const secret = typeof ctx.params.secretToken === 'string' ? ctx.params.secretToken : undefined;
+        if (!secretMatches(secret, config.TELEGRAM_WEBHOOK_SECRET)) {
+          log.warn({ request_id: ctx.requestID }, 'webhook call with a wrong or missing secret refused');
+          throw new MoleculerClientError('the webhook secret token is wrong or missing', 401, 'FORGED_WEBHOOK');
+        }
+        if (!isTelegramUpdate(ctx.params.update))
+          throw new MoleculerClientError('not a Telegram update', 400, 'INVALID_UPDATE');
+        const update = ctx.params.update as Update;
+        if (!(await claimUpdate(redis, keys, update.update_id, log))) return { ok: true as const, duplicate: true };
+        await bot.handleUpdate(update);
+        return { ok: true as const, duplicate: false };
+      }),
+    },
+
+    channels: {
+      [UsersChannels.banChanged.name]: {
+        // One group for every replica: they share one Redis mirror.
+        group: 'bot-gateway',
+        maxInFlight: 10,
+        maxRetries: 100,
+        async handler(payload: unknown) {
+          const { userId } = parsePayload(UsersChannels.banChanged, payload);
+          await mirrorBan(this.broker, redis, keys, userId);
         },
       },
     },
 
     async started() {
+      try {
+        log.info({ banned: await rebuildBanMirror(this.broker, redis, keys) }, 'ban mirror rebuilt');
+      } catch (error) {
+        log.warn({ err: error }, 'could not rebuild the ban mirror; announcements keep it current');
+      }
       bot = createBot({ config, redis, keys, backend: brokerBackend(this.broker), log, claimInChain: !webhookMode });
       bot.botInfo = await bot.telegram.getMe();
       if (webhookMode) {
@@ -79,4 +96,4 @@ export function botGatewayService(runtime: Runtime): ServiceSchema {
       bot = undefined;
     },
   };
-}
+});

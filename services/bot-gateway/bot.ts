@@ -3,7 +3,7 @@
 import { Errors } from 'moleculer';
 import { Telegraf } from 'telegraf';
 import { message } from 'telegraf/filters';
-import type { Config } from '../../lib/config';
+import type { BotGatewayConfig } from './config';
 import { t } from '../../lib/i18n';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
@@ -27,7 +27,7 @@ import type { GatewayKeys } from './redis-keys';
 export const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
 export interface BotOptions {
-  config: Config;
+  config: BotGatewayConfig;
   redis: Redis;
   keys: GatewayKeys;
   backend: Backend;

@@ -1,17 +1,18 @@
 import { expect } from 'chai';
-import { loadConfig } from '../../lib/config';
-import { displayAmount } from '../../lib/money';
+import { displayAmount, parseAmount } from '../../lib/money';
 import { balanceText, depositText, referralsText, startText } from './views';
 
-const config = loadConfig({
-  DATABASE_URL: 'postgresql://x@127.0.0.1/x',
-  TELEGRAM_BOT_TOKEN: '123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-  BSC_RPC_URLS: 'http://127.0.0.1:8545',
-  BSC_START_BLOCK: '0',
-  SYSTEM_WALLET_ADDRESS: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
-  DEPOSIT_LEVEL_1: '10.5',
-  BSC_CONFIRMATION_BLOCKS: '15',
-});
+const terms = {
+  chainId: 56,
+  token: '0x55d398326f99059fF775485246999027B3197955',
+  systemWallet: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
+  confirmations: 15,
+  useFinalized: false,
+};
+const levels = ['10.5', '50', '100', '250', '500', '1000'].map((amount, i) => ({
+  level: i + 1,
+  minimum: parseAmount(amount, 18).toString(),
+}));
 const units = (text: string) => BigInt(text) * 10n ** 18n;
 
 describe('views', () => {
@@ -26,13 +27,13 @@ describe('views', () => {
   });
 
   it('lists the six deposit levels, the system wallet, the sender wallet and the confirmations', () => {
-    const text = depositText('en', config, '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359');
+    const text = depositText('en', terms, levels, 18, '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359');
     expect(text).to.contain('Level 1: from 10.5 USDT');
     expect(text).to.contain('Level 6: from 1000 USDT');
-    expect(text).to.contain(config.SYSTEM_WALLET_ADDRESS);
+    expect(text).to.contain(terms.systemWallet);
     expect(text).to.contain('0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359');
     expect(text).to.contain('15 block confirmations');
-    expect(depositText('ru', { ...config, BSC_USE_FINALIZED: true }, '0x1')).to.contain('finalized');
+    expect(depositText('ru', { ...terms, useFinalized: true }, levels, 18, '0x1')).to.contain('finalized');
   });
 
   it('formats balances', () => {

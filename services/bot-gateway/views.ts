@@ -1,8 +1,7 @@
 // The texts of each screen, built from plain data so they can be checked without Telegram.
-import { depositLevels, type Config } from '../../lib/config';
+import type { ChainActions, LedgerActions, ReferralOutcome, ResultOf } from '../../lib/contracts';
 import { t, trustedHtml, type Language } from '../../lib/i18n';
-import { displayAmount, fromUnits, parseAmount } from '../../lib/money';
-import type { ReferralOutcome } from './registration';
+import { displayAmount, fromUnits } from '../../lib/money';
 
 export function startText(
   lang: Language,
@@ -33,31 +32,24 @@ function referralNoteKey(created: boolean, referral: ReferralOutcome): string | 
   }
 }
 
-type DepositConfig = Pick<
-  Config,
-  | `DEPOSIT_LEVEL_${1 | 2 | 3 | 4 | 5 | 6}`
-  | 'USDT_DECIMALS'
-  | 'SYSTEM_WALLET_ADDRESS'
-  | 'BSC_CONFIRMATION_BLOCKS'
-  | 'BSC_USE_FINALIZED'
->;
-
-export function depositText(lang: Language, config: DepositConfig, fromWallet: string): string {
-  const levels = depositLevels(config)
-    .map((amount, index) =>
-      t(lang, 'deposit.level_line', {
-        level: index + 1,
-        amount: displayAmount(parseAmount(amount, config.USDT_DECIMALS), config.USDT_DECIMALS),
-      }),
-    )
+/** The deposit screen, from chain-monitor's terms and the ledger's levels (each service owns its rules). */
+export function depositText(
+  lang: Language,
+  terms: ResultOf<typeof ChainActions.depositTerms>,
+  levels: ResultOf<typeof LedgerActions.depositLevels>,
+  decimals: number,
+  fromWallet: string,
+): string {
+  const lines = levels
+    .map(({ level, minimum }) => t(lang, 'deposit.level_line', { level, amount: displayAmount(minimum, decimals) }))
     .join('\n');
-  const confirmations = config.BSC_USE_FINALIZED
+  const confirmations = terms.useFinalized
     ? t(lang, 'deposit.confirmations_finalized')
-    : t(lang, 'deposit.confirmations_blocks', { count: config.BSC_CONFIRMATION_BLOCKS });
+    : t(lang, 'deposit.confirmations_blocks', { count: terms.confirmations });
   return t(lang, 'deposit.instructions', {
     fromWallet,
-    systemWallet: config.SYSTEM_WALLET_ADDRESS,
-    levels: trustedHtml(levels),
+    systemWallet: terms.systemWallet,
+    levels: trustedHtml(lines),
     confirmations: trustedHtml(confirmations),
   });
 }

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { isTelegramUpdate } from './schemas';
-import { secretMatches, webhookUrl } from './webhook';
+import { isTelegramUpdate, secretMatches, webhookUrl } from './webhook';
 
 describe('webhook', () => {
   it('accepts only the exact secret', () => {

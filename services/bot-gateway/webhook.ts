@@ -13,3 +13,10 @@ export function secretMatches(received: string | undefined, expected: string | u
   const digest = (text: string) => createHash('sha256').update(text).digest();
   return timingSafeEqual(digest(received), digest(expected));
 }
+
+/** Only the shape the bot relies on; everything else about an update is telegraf's to read. */
+export function isTelegramUpdate(value: unknown): value is { update_id: number } {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  const id = (value as Record<string, unknown>)['update_id'];
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0;
+}

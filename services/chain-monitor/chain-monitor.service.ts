@@ -1,17 +1,19 @@
-import type { Context, ServiceSchema } from 'moleculer';
+// `chain-monitor`: reads USDT transfers to the system wallet, survives reorgs and RPC faults, and announces
+// deposits (detected to the user, confirmed and reorged out to the ledger) through its outbox.
+import { Chain } from '../../lib/chain/reads';
+import { FailoverRpc } from '../../lib/chain/rpc';
 import { channelPublisher } from '../../lib/channels';
+import { callAction, ChainActions, implement, UsersActions } from '../../lib/contracts';
 import { serviceLogger } from '../../lib/logger';
 import { OutageLog } from '../../lib/outage-log';
 import { OutboxRelay } from '../../lib/outbox';
-import { channelAdapter, type Runtime } from '../../lib/runtime';
-import { Chain } from './chain';
+import { channelAdapter, defineService } from '../../lib/runtime';
+import { chainMonitorConfig } from './config';
 import { confirmedMessages, detectedMessages, reorgedMessages } from './messages';
-import { FailoverRpc } from './rpc';
 import { DepositScanner, type TickResult } from './scanner';
-import { TransferStore } from './store';
-import { unmatchedParams, type UnmatchedParams } from './schemas';
+import { CHAIN_OUTBOX, TransferStore } from './store';
 
-export function chainMonitorService(runtime: Runtime): ServiceSchema {
+export const chainMonitorService = defineService('chain-monitor', chainMonitorConfig, (runtime) => {
   const { config, db } = runtime;
   const log = serviceLogger('chain-monitor');
   const chainId = config.BSC_CHAIN_ID;
@@ -49,33 +51,33 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
     dependencies: ['users'],
 
     actions: {
-      /** Where scanning stands; for operators (`call chain-monitor.status` in the REPL) and readiness. */
-      status: {
-        async handler() {
-          const cursor = await store.cursor();
-          return {
-            chainId,
-            rpcUrlIndex: rpc ? config.BSC_RPC_URLS.indexOf(rpc.url) : null,
-            cursor: cursor && { blockNumber: cursor.number.toString(), blockHash: cursor.hash },
-            lastTick: last && { ...last, head: last.head.toString(), scannedTo: last.scannedTo.toString() },
-            lastError,
-          };
-        },
-      },
-      /** Confirmed transfers to the system wallet from wallets nobody registered, newest first. */
-      unmatched: {
-        params: unmatchedParams,
-        async handler(ctx: Context<UnmatchedParams>) {
-          const rows = await store.unmatched(ctx.params.limit ?? 50, ctx.params.offset ?? 0);
-          return rows.map((t) => ({
-            txHash: t.txHash,
-            logIndex: t.logIndex,
-            blockNumber: t.blockNumber.toString(),
-            from: t.from,
-            amount: t.amount.toString(),
-          }));
-        },
-      },
+      status: implement(ChainActions.status, async () => {
+        const cursor = await store.cursor();
+        return {
+          chainId,
+          rpcUrlIndex: rpc ? config.BSC_RPC_URLS.indexOf(rpc.url) : null,
+          cursor: cursor && { blockNumber: cursor.number.toString(), blockHash: cursor.hash },
+          lastTick: last ? { ...last, head: last.head.toString(), scannedTo: last.scannedTo.toString() } : null,
+          lastError: lastError ?? null,
+        };
+      }),
+      unmatched: implement(ChainActions.unmatched, async (ctx) => {
+        const rows = await store.unmatched(ctx.params.limit, ctx.params.offset);
+        return rows.map((t) => ({
+          txHash: t.txHash,
+          logIndex: t.logIndex,
+          blockNumber: t.blockNumber.toString(),
+          from: t.from,
+          amount: t.amount.toString(),
+        }));
+      }),
+      depositTerms: implement(ChainActions.depositTerms, () => ({
+        chainId,
+        token: config.USDT_CONTRACT,
+        systemWallet: config.SYSTEM_WALLET_ADDRESS,
+        confirmations: config.BSC_CONFIRMATION_BLOCKS,
+        useFinalized: config.BSC_USE_FINALIZED,
+      })),
     },
 
     async started() {
@@ -91,7 +93,7 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
       }
       relay = new OutboxRelay({
         pool: db.pool,
-        table: 'chain_outbox',
+        table: CHAIN_OUTBOX,
         log,
         publish: channelPublisher(channelAdapter(this.broker)),
       });
@@ -109,14 +111,12 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
           chain,
           store,
           log,
-          resolveUsers: async (addresses) => {
-            const found = await this.broker.call<Record<string, string>, { addresses: string[] }>(
-              'users.byWallets',
-              { addresses },
-              { timeout: 5000, retries: 2 },
-            );
-            return new Map(Object.entries(found));
-          },
+          resolveUsers: async (addresses) =>
+            new Map(
+              Object.entries(
+                await callAction(this.broker, UsersActions.byWallets, { addresses }, { timeout: 5000, retries: 2 }),
+              ),
+            ),
           detectedMessages: (fresh) => detectedMessages(chainId, config.BSC_CONFIRMATION_BLOCKS, fresh),
           confirmedMessages: (matched) => confirmedMessages(chainId, matched),
           reorgedMessages: (matched) => reorgedMessages(chainId, matched),
@@ -140,4 +140,4 @@ export function chainMonitorService(runtime: Runtime): ServiceSchema {
       rpc?.destroy();
     },
   };
-}
+});

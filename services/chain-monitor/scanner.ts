@@ -2,8 +2,8 @@
 // eth_getLogs over bounded windows is the source of truth; a faster head signal only triggers a tick sooner.
 import type { Logger } from '../../lib/logger';
 import type { OutboxMessage } from '../../lib/outbox';
-import { RangeTooLargeError } from './rpc';
-import type { BlockRef, Chain, TransferLog } from './chain';
+import { RangeTooLargeError } from '../../lib/chain/rpc';
+import type { BlockRef, Chain, TransferLog } from '../../lib/chain/reads';
 import type { ObservedTransfer, TransferStore, WindowResult } from './store';
 
 export interface ScannerSettings {

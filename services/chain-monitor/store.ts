@@ -1,8 +1,9 @@
 // chain-monitor's tables: checkpoints (the cursor and its recent history) and observed transfers.
 import type pg from 'pg';
 import { inTransaction } from '../../lib/db';
-import { enqueue, type OutboxMessage } from '../../lib/outbox';
-import type { BlockRef, TransferLog } from './chain';
+import type { OutboxMessage } from '../../lib/contracts';
+import { enqueue } from '../../lib/outbox';
+import type { BlockRef, TransferLog } from '../../lib/chain/reads';
 
 export interface ObservedTransfer extends TransferLog {
   userId: string | null;
@@ -45,6 +46,8 @@ const RESTORE_ORIGINALS = `
   WHERE o.chain_id = $1 AND o.tx_hash = x.tx_hash AND o.log_index <> x.log_index AND o.status = 'reorged_out'
     AND o.from_address = x.from_address AND o.amount = x.amount
   RETURNING o.*`;
+
+export const CHAIN_OUTBOX = 'chain_outbox';
 
 /** Checkpoints kept to find a reorg's common ancestor; deeper reorgs than this rescan from the oldest. */
 const CHECKPOINTS_KEPT = 512;
@@ -126,7 +129,7 @@ export class TransferStore {
           if (row) fresh[row.status].push({ ...t, revision: row.revision, remined: row.remined });
         }
         fresh.restored = await this.restoreOriginals(client, fresh.duplicate);
-        await enqueue(client, 'chain_outbox', messagesFor(fresh));
+        await enqueue(client, CHAIN_OUTBOX, messagesFor(fresh));
       }
       await client.query(
         `INSERT INTO chain_checkpoints (chain_id, block_number, block_hash) VALUES ($1, $2, $3)
@@ -170,7 +173,7 @@ export class TransferStore {
         above,
       ]);
       const transfers = reorged.rows.map(fromRow);
-      await enqueue(client, 'chain_outbox', messagesFor(transfers));
+      await enqueue(client, CHAIN_OUTBOX, messagesFor(transfers));
       return { orphaned: orphaned.rowCount ?? 0, reorged: transfers };
     });
   }
@@ -224,7 +227,7 @@ export class TransferStore {
       const restored = await this.restoreOriginals(client, duplicate);
       await enqueue(
         client,
-        'chain_outbox',
+        CHAIN_OUTBOX,
         announcementsFor([...confirmed, ...restored].filter((t) => t.userId !== null)),
       );
       return { confirmed, duplicate, restored };

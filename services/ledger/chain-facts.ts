@@ -2,12 +2,11 @@
 // later facts (reorged out, on the chain again) without ever moving money for them. Plain functions over ports,
 // so a test can drive them without a broker.
 import type pg from 'pg';
+import type { DepositFact, Upline } from '../../lib/contracts';
 import type { Logger } from '../../lib/logger';
 import type { SystemAccounts } from './accounts';
-import type { Upline } from './commissions';
 import { applyChainFact, creditDeposit, creditNotifications, planCredit, type CreditRules } from './deposits';
 import { isCredited } from './queries';
-import type { DepositConfirmedMessage, DepositReorgedMessage } from './schemas';
 
 export interface ChainFactPorts {
   pool: pg.Pool;
@@ -21,10 +20,7 @@ export interface ChainFactPorts {
 
 export type ConfirmedOutcome = 'credited' | 'restored' | 'known';
 
-export async function settleConfirmedDeposit(
-  message: DepositConfirmedMessage,
-  ports: ChainFactPorts,
-): Promise<ConfirmedOutcome> {
+export async function settleConfirmedDeposit(message: DepositFact, ports: ChainFactPorts): Promise<ConfirmedOutcome> {
   const { pool, log } = ports;
   // A redelivery of a credited deposit is normal: answered without asking anyone anything.
   if (!(await isCredited(pool, message.chainId, message.txHash, message.logIndex))) {
@@ -61,7 +57,7 @@ export async function settleConfirmedDeposit(
   return 'restored';
 }
 
-export async function settleReorgedDeposit(message: DepositReorgedMessage, ports: ChainFactPorts): Promise<void> {
+export async function settleReorgedDeposit(message: DepositFact, ports: ChainFactPorts): Promise<void> {
   const outcome = await applyChainFact(ports.pool, message, true);
   // Announced before this, the credit itself may still be on its way: wait for it (the delivery is retried).
   if (outcome === 'not-credited') throw new Error(`deposit ${message.txHash}:${message.logIndex} is not credited yet`);

@@ -1,9 +1,5 @@
+import type { Upline } from '../../lib/contracts';
 import { applyRate } from '../../lib/money';
-
-export interface Upline {
-  level: number;
-  userId: string;
-}
 
 export interface Commission extends Upline {
   amount: bigint;

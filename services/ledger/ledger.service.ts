@@ -1,37 +1,24 @@
-import type { Context, ServiceSchema } from 'moleculer';
-import { Channels, channelPublisher } from '../../lib/channels';
-import { depositLevels, referralRates } from '../../lib/config';
-import { parseAmount, toUnits } from '../../lib/money';
+// `ledger`: the double-entry book. Credits each confirmed deposit exactly once with its referral commissions,
+// tracks later chain facts about credited deposits, answers balances, and checks its own invariants.
+import { channelPublisher } from '../../lib/channels';
+import { ChainChannels, implement, LedgerActions, parsePayload, UsersActions, callAction } from '../../lib/contracts';
+import { toUnits } from '../../lib/money';
 import { OutboxRelay } from '../../lib/outbox';
-import { channelAdapter, type Runtime } from '../../lib/runtime';
-import { compilePayload } from '../../lib/validate';
+import { channelAdapter, defineService } from '../../lib/runtime';
 import { serviceLogger } from '../../lib/logger';
 import { ensureSystemAccounts } from './accounts';
 import { settleConfirmedDeposit, settleReorgedDeposit, type ChainFactPorts } from './chain-facts';
 import { checkLedger } from './checks';
-import type { Upline } from './commissions';
-import type { CreditRules } from './deposits';
+import { ledgerConfig } from './config';
+import { LEDGER_OUTBOX } from './deposits';
 import { referralEarnings, userBalance } from './queries';
-import {
-  depositConfirmedSchema,
-  depositReorgedSchema,
-  userParams,
-  type DepositConfirmedMessage,
-  type DepositReorgedMessage,
-  type UserParams,
-} from './schemas';
+import { creditRules } from './rules';
 
-interface LedgerState {
-  relay: OutboxRelay;
-  ports: ChainFactPorts;
-}
-
-export function ledgerService(runtime: Runtime): ServiceSchema {
+export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => {
   const { config, db } = runtime;
   const log = serviceLogger('ledger');
-  const parseConfirmed = compilePayload<DepositConfirmedMessage>(depositConfirmedSchema);
-  const parseReorged = compilePayload<DepositReorgedMessage>(depositReorgedSchema);
-  let state: LedgerState | undefined;
+  const rules = creditRules(config);
+  let state: { relay: OutboxRelay; ports: ChainFactPorts } | undefined;
   const ready = () => {
     if (!state) throw new Error('ledger is not started');
     return state;
@@ -44,57 +31,47 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
     dependencies: ['users'],
 
     actions: {
-      balance: {
-        params: userParams,
-        async handler(ctx: Context<UserParams>) {
-          const balance = await userBalance(db.pool, ctx.params.userId);
-          return { available: toUnits(balance.available), held: toUnits(balance.held), decimals: config.USDT_DECIMALS };
-        },
-      },
-      referralEarnings: {
-        params: userParams,
-        async handler(ctx: Context<UserParams>) {
-          const earnings = await referralEarnings(db.pool, ctx.params.userId);
-          return earnings.map((e) => ({ level: e.level, amount: toUnits(e.amount) }));
-        },
-      },
-      /** Verifies the ledger's invariants; an operator runs it from the REPL: `call ledger.check`. */
-      check: {
-        async handler() {
-          return checkLedger(db.pool);
-        },
-      },
+      balance: implement(LedgerActions.balance, async (ctx) => {
+        const balance = await userBalance(db.prisma, ctx.params.userId);
+        return { available: toUnits(balance.available), held: toUnits(balance.held), decimals: config.USDT_DECIMALS };
+      }),
+      referralEarnings: implement(LedgerActions.referralEarnings, async (ctx) =>
+        (await referralEarnings(db.prisma, ctx.params.userId)).map((e) => ({
+          level: e.level,
+          amount: toUnits(e.amount),
+        })),
+      ),
+      depositLevels: implement(LedgerActions.depositLevels, () =>
+        rules.levelThresholds.map((minimum, index) => ({ level: index + 1, minimum: toUnits(minimum) })),
+      ),
+      check: implement(LedgerActions.check, () => checkLedger(db.pool)),
     },
 
     channels: {
-      [Channels.depositConfirmed]: {
+      [ChainChannels.depositConfirmed.name]: {
         group: 'ledger',
         maxInFlight: 50,
         // Each delivery already retries for ~20 s; this many deliveries ride out a long outage before dead-lettering.
         maxRetries: 200,
         async handler(payload: unknown) {
-          await settleConfirmedDeposit(parseConfirmed(payload), ready().ports);
+          await settleConfirmedDeposit(parsePayload(ChainChannels.depositConfirmed, payload), ready().ports);
         },
       },
-      [Channels.depositReorged]: {
+      [ChainChannels.depositReorged.name]: {
         group: 'ledger',
         maxInFlight: 10,
         maxRetries: 200,
         async handler(payload: unknown) {
-          await settleReorgedDeposit(parseReorged(payload), ready().ports);
+          await settleReorgedDeposit(parsePayload(ChainChannels.depositReorged, payload), ready().ports);
         },
       },
     },
 
     async started() {
       const system = await ensureSystemAccounts(db.pool);
-      const rules: CreditRules = {
-        levelThresholds: depositLevels(config).map((level) => parseAmount(level, config.USDT_DECIMALS)),
-        referralRates: referralRates(config),
-      };
       const relay = new OutboxRelay({
         pool: db.pool,
-        table: 'ledger_outbox',
+        table: LEDGER_OUTBOX,
         log,
         publish: channelPublisher(channelAdapter(this.broker)),
       });
@@ -103,8 +80,7 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
         pool: db.pool,
         system,
         rules,
-        uplines: (userId) =>
-          this.broker.call<Upline[], { userId: string }>('users.uplines', { userId }, { timeout: 5000, retries: 2 }),
+        uplines: (userId) => callAction(this.broker, UsersActions.uplines, { userId }, { timeout: 5000, retries: 2 }),
         onCommitted: () => relay.kick(),
         log,
       };
@@ -115,4 +91,4 @@ export function ledgerService(runtime: Runtime): ServiceSchema {
       await state?.relay.stop();
     },
   };
-}
+});

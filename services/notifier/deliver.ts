@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger';
 import { retryTransient } from '../../lib/retry';
 import { ambiguityRule } from './ambiguity';
 import { certainlyNotDelivered, sendFailure, type NotificationLog } from './notification-log';
-import type { Contact, NotificationRequest } from './schemas';
+import type { Contact, NotificationRequest } from '../../lib/contracts';
 
 export type DeliveryOutcome = 'sent' | 'duplicate' | 'ambiguous' | 'failed';
 
@@ -109,15 +109,18 @@ export async function deliverNotification(
 }
 
 async function addressee(request: NotificationRequest, ports: DeliveryPorts): Promise<Addressee | undefined> {
-  const from = request.params.fromUserId !== undefined ? [String(request.params.fromUserId)] : [];
-  const ids = 'userId' in request ? [request.userId, ...from] : from;
+  const fromUserId = 'fromUserId' in request.params ? request.params.fromUserId : undefined;
+  const from = fromUserId !== undefined ? [fromUserId] : [];
+  const userId = request.userId;
+  const ids = userId !== undefined ? [userId, ...from] : from;
   const contacts = ids.length ? await retryTransient(() => ports.contacts(ids)) : [];
   const names = new Map(contacts.map((c) => [c.userId, c.firstName ?? '—']));
-  if ('chatId' in request) {
-    const languageCode = await retryTransient(() => ports.chatLanguage(request.chatId));
-    return { chatId: request.chatId, userId: null, languageCode, names };
+  const chatId = request.chatId;
+  if (chatId !== undefined) {
+    const languageCode = await retryTransient(() => ports.chatLanguage(chatId));
+    return { chatId, userId: null, languageCode, names };
   }
-  const recipient = contacts.find((c) => c.userId === request.userId);
+  const recipient = contacts.find((c) => c.userId === userId);
   if (!recipient) return undefined;
   return { chatId: recipient.telegramId, userId: recipient.userId, languageCode: recipient.languageCode, names };
 }

@@ -2,7 +2,7 @@
 // notification id that was sent is never sent again, one whose outcome a crash erased is known to be ambiguous,
 // and one that could not be sent waits in failed_notifications for the retry job rather than being dropped.
 import type pg from 'pg';
-import type { NotificationRequest } from './schemas';
+import { NotifierChannels, parsePayload, type NotificationRequest } from '../../lib/contracts';
 
 export interface SendFailure {
   code: number | null;
@@ -108,8 +108,8 @@ export class NotificationLog {
        WHERE failed_notifications.status = 'pending'`,
       [
         request.id,
-        'userId' in request ? request.userId : null,
-        'chatId' in request ? request.chatId : null,
+        request.userId ?? null,
+        request.chatId ?? null,
         request.template,
         JSON.stringify(request.params),
         error,
@@ -131,11 +131,14 @@ export class NotificationLog {
        WHERE status = 'pending' AND next_retry_at <= now() ORDER BY next_retry_at LIMIT $1`,
       [limit],
     );
-    return rows.map((row) => ({
-      id: row.notification_id,
-      template: row.template,
-      params: row.params,
-      ...(row.user_id !== null ? { userId: String(row.user_id) } : { chatId: String(row.chat_id) }),
-    }));
+    // Stored as they were requested; parsed again so a row no template accepts any more fails loudly here.
+    return rows.map((row) =>
+      parsePayload(NotifierChannels.notificationRequested, {
+        id: row.notification_id,
+        template: row.template,
+        params: row.params,
+        ...(row.user_id !== null ? { userId: String(row.user_id) } : { chatId: String(row.chat_id) }),
+      }),
+    );
   }
 }

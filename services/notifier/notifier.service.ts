@@ -1,34 +1,32 @@
-import type { ServiceSchema } from 'moleculer';
+// `notifier`: every message to one recipient, sent once where that can be known and by a stated rule where it
+// cannot (deliver.ts); admin alerts to every ADMIN_TELEGRAM_IDS chat; the notification-retry job.
 import { Telegram } from 'telegraf';
-import { Channels } from '../../lib/channels';
+import {
+  callAction,
+  implement,
+  NotifierActions,
+  NotifierChannels,
+  parsePayload,
+  UsersActions,
+  type NotificationRequest,
+} from '../../lib/contracts';
 import { Lease } from '../../lib/lease';
 import { serviceLogger } from '../../lib/logger';
-import type { Runtime } from '../../lib/runtime';
 import { retryTransient } from '../../lib/retry';
-import { compilePayload } from '../../lib/validate';
+import { defineService } from '../../lib/runtime';
+import { notifierConfig } from './config';
 import { deliverNotification, UnrecordedSends, type DeliveryOutcome, type DeliveryPorts } from './deliver';
 import { NotificationLog, sendFailure } from './notification-log';
 import { renderNotification } from './render';
-import {
-  adminAlertSchema,
-  notificationRequestSchema,
-  toNotificationRequest,
-  type AdminAlert,
-  type Contact,
-  type NotificationRequest,
-  type NotificationRequestMessage,
-} from './schemas';
 
 /** A 429 that asks to wait at most this long is waited out in place; longer ones go to the retry job. */
 const MAX_INLINE_WAIT_MS = 30_000;
 /** A delivery that dies loses its lease this soon; the live holder renews it every third of that. */
 const LEASE_TTL_MS = 5_000;
 
-export function notifierService(runtime: Runtime): ServiceSchema {
+export const notifierService = defineService('notifier', notifierConfig, (runtime) => {
   const { config, db, redis } = runtime;
   const log = serviceLogger('notifier');
-  const parseRequest = compilePayload<NotificationRequestMessage>(notificationRequestSchema);
-  const parseAlert = compilePayload<AdminAlert>(adminAlertSchema);
   const telegram = new Telegram(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT });
   const store = new NotificationLog(db.pool);
   let retryTimer: NodeJS.Timeout | undefined;
@@ -76,30 +74,25 @@ export function notifierService(runtime: Runtime): ServiceSchema {
     dependencies: ['users'],
 
     actions: {
-      /** Runs the notification-retry job now (operators: `call notifier.retryFailed`). */
-      retryFailed: {
-        async handler() {
-          return retryFailed();
-        },
-      },
+      retryFailed: implement(NotifierActions.retryFailed, () => retryFailed()),
     },
 
     channels: {
-      [Channels.notificationRequested]: {
+      [NotifierChannels.notificationRequested.name]: {
         group: 'notifier',
         maxInFlight: 20,
         // Each delivery already waits out a short users outage; a promised message is not given up lightly.
         maxRetries: 100,
         async handler(payload: unknown) {
-          await deliver(toNotificationRequest(parseRequest(payload)));
+          await deliver(parsePayload(NotifierChannels.notificationRequested, payload));
         },
       },
-      [Channels.adminAlert]: {
+      [NotifierChannels.adminAlert.name]: {
         group: 'notifier',
         maxInFlight: 5,
         maxRetries: 100,
         async handler(payload: unknown) {
-          const alert = parseAlert(payload);
+          const alert = parsePayload(NotifierChannels.adminAlert, payload);
           log.warn({ alert_id: alert.id, template: alert.template, params: alert.params }, 'admin alert');
           if (config.ADMIN_TELEGRAM_IDS.length === 0) {
             log.error({ alert_id: alert.id }, 'admin alert with no ADMIN_TELEGRAM_IDS to send it to');
@@ -107,12 +100,14 @@ export function notifierService(runtime: Runtime): ServiceSchema {
           }
           // One notification per admin, each with its own id, so one unreachable admin delays nobody else.
           for (const chatId of config.ADMIN_TELEGRAM_IDS) {
-            await deliver({
-              id: `${alert.id}:admin:${chatId}`,
-              chatId,
-              template: alert.template,
-              params: alert.params,
-            });
+            await deliver(
+              parsePayload(NotifierChannels.notificationRequested, {
+                id: `${alert.id}:admin:${chatId}`,
+                chatId,
+                template: alert.template,
+                params: alert.params,
+              }),
+            );
           }
         },
       },
@@ -128,16 +123,10 @@ export function notifierService(runtime: Runtime): ServiceSchema {
             if (!lease) throw new Error(`notification ${id} is being sent by another delivery`);
             return lease;
           }),
-        contacts: (userIds) =>
-          this.broker.call<Contact[], { userIds: string[] }>('users.contacts', { userIds }, { timeout: 5000 }),
-        chatLanguage: async (chatId) => {
-          const user = await this.broker.call<{ languageCode: string | null } | null, { telegramId: string }>(
-            'users.byTelegramId',
-            { telegramId: chatId },
-            { timeout: 5000 },
-          );
-          return user?.languageCode ?? null;
-        },
+        contacts: (userIds) => callAction(this.broker, UsersActions.contacts, { userIds }, { timeout: 5000 }),
+        chatLanguage: async (chatId) =>
+          (await callAction(this.broker, UsersActions.byTelegramId, { telegramId: chatId }, { timeout: 5000 }))
+            ?.languageCode ?? null,
         render: (request, to) => renderNotification(request, to, config.USDT_DECIMALS),
         send: sendText,
         unrecorded: new UnrecordedSends(),
@@ -160,4 +149,4 @@ export function notifierService(runtime: Runtime): ServiceSchema {
       await retrying;
     },
   };
-}
+});

@@ -1,17 +1,15 @@
+import { moneyParams, type NotificationRequest } from '../../lib/contracts';
 import { t, type Params } from '../../lib/i18n';
 import { displayAmount } from '../../lib/money';
 import type { Addressee } from './deliver';
-import type { NotificationRequest } from './schemas';
 
-/** Parameters that carry base units and are shown as USDT. */
-const MONEY_PARAMS = new Set(['amount', 'minimum']);
-
-/** Turns a request into the text its recipient reads, in the recipient's language. */
+/** Turns a request into the text its recipient reads, in the recipient's language; amounts of money in USDT. */
 export function renderNotification(request: NotificationRequest, to: Addressee, decimals: number): string {
+  const money = new Set(moneyParams(request.template));
   const params: Params = {};
-  for (const [name, value] of Object.entries(request.params)) {
-    params[name] = MONEY_PARAMS.has(name) ? displayAmount(String(value), decimals) : value;
+  for (const [name, value] of Object.entries(request.params as Record<string, string | number>)) {
+    params[name] = money.has(name) ? displayAmount(String(value), decimals) : value;
   }
-  if (request.params.fromUserId !== undefined) params.fromName = to.names.get(String(request.params.fromUserId)) ?? '—';
+  if ('fromUserId' in request.params) params.fromName = to.names.get(request.params.fromUserId) ?? '—';
   return t(to.languageCode, request.template, params);
 }

@@ -4,14 +4,18 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { apiGatewayService } from '../../gateway/api.service';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../services';
 import { createRedis, type Redis } from '../../lib/redis';
-import { startNode, type Node, type ServiceFactory } from '../../lib/runtime';
+import { startNode, type Node, type ServiceDefinition } from '../../lib/runtime';
 import { botGatewayService } from '../../services/bot-gateway/bot-gateway.service';
-import { usersService } from '../../services/bot-gateway/users.service';
+import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
+import { usersService } from '../../services/users/users.service';
 import { ledgerService } from '../../services/ledger/ledger.service';
 import { testConfig } from '../support/config';
+import { startAnvil, type AnvilHandle } from '../support/anvil';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { eventually } from '../support/system';
+import { deployTestUsdt } from '../support/usdt';
 import {
   TelegramEmulator,
   type RecordedMessage,
@@ -64,7 +68,7 @@ describe('bot-gateway', function () {
   this.timeout(60_000);
   let db: TestDatabase;
   let redis: Redis;
-  let ledger: ServiceFactory;
+  let ledger: ServiceDefinition;
 
   before(async () => {
     db = await createTestDatabase('bot');
@@ -91,14 +95,24 @@ describe('bot-gateway', function () {
     let node: Node;
     const user = (options: SimulatedUserOptions = {}) => emulator.user({ language_code: 'en', ...options });
 
+    let anvil: AnvilHandle;
+
     before(async () => {
       emulator = new TelegramEmulator({ enforceLimits: false });
       await emulator.start();
-      node = await startNode(botConfig(db, emulator), [usersService, botGatewayService, ledger], { db, redis });
+      // chain-monitor answers the deposit terms the bot shows (on a local chain with a test USDT).
+      anvil = await startAnvil();
+      const { address: usdt } = await deployTestUsdt(anvil.wallet(0));
+      node = await startNode(
+        botConfig(db, emulator, { BSC_RPC_URLS: anvil.rpcUrl, USDT_CONTRACT: usdt }),
+        [usersService, botGatewayService, ledger, chainMonitorService],
+        { db, redis },
+      );
     });
     after(async () => {
       await node?.stop();
       await emulator?.stop();
+      await anvil?.stop();
     });
 
     it('welcomes a new user with the menu and a returning user differently', async () => {
@@ -368,7 +382,13 @@ describe('bot-gateway', function () {
       const bob = user();
       await send(bob, '/start');
       const [row] = await userRow(bob.id);
+      const mirrored = (banned: boolean) =>
+        eventually(
+          async () => (await redis.exists(`${node.runtime.config.NAMESPACE}:ban:${bob.id}`)) === (banned ? 1 : 0),
+          `the ban mirror to say ${banned}`,
+        );
       await node.broker.call('users.ban', { userId: row!.id, banned: true });
+      await mirrored(true);
 
       const refused = await send(bob, '/balance');
       expect(refused.text).to.equal('Your account is blocked. If you think this is a mistake, please contact support.');
@@ -377,7 +397,24 @@ describe('bot-gateway', function () {
       expect(bob.messages().at(-1)!.message_id).to.equal(refused.message_id);
 
       await node.broker.call('users.ban', { userId: row!.id, banned: false });
+      await mirrored(false);
       expect((await send(bob, '/balance')).text).to.contain('Your balance');
+    });
+
+    it('rebuilds the ban mirror from users when it starts (Redis keeps nothing on disk)', async () => {
+      const eve = user();
+      await send(eve, '/start');
+      const [row] = await userRow(eve.id);
+      const key = `${node.runtime.config.NAMESPACE}:ban:${eve.id}`;
+      await node.broker.call('users.ban', { userId: row!.id, banned: true });
+      await eventually(async () => (await redis.exists(key)) === 1, 'the ban mirrored');
+      await redis.del(key);
+      const config = node.runtime.config;
+      await node.stop();
+      node = await startNode(config, [usersService, botGatewayService, ledger, chainMonitorService], { db, redis });
+      expect(await redis.exists(key)).to.equal(1);
+      await node.broker.call('users.ban', { userId: row!.id, banned: false });
+      await eventually(async () => (await redis.exists(key)) === 0, 'the unban mirrored');
     });
   });
 

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import type { Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
-import { usersService } from '../../services/bot-gateway/users.service';
+import { usersService } from '../../services/users/users.service';
 import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
 import type { AnvilHandle } from '../support/anvil';
 import { startChainBed, type ChainBed } from '../support/chain-bed';

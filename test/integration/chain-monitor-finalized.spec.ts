@@ -4,9 +4,9 @@
 import { expect } from 'chai';
 import type { Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
-import { usersService } from '../../services/bot-gateway/users.service';
+import { usersService } from '../../services/users/users.service';
 import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
-import type { DepositConfirmedMessage } from '../../services/ledger/schemas';
+import type { DepositFact } from '../../lib/contracts';
 import type { AnvilHandle } from '../support/anvil';
 import { startChainBed, type ChainBed } from '../support/chain-bed';
 import { testConfig } from '../support/config';
@@ -20,7 +20,7 @@ interface Status {
   lastTick?: { at: string; head: string };
 }
 
-type DepositConfirmed = DepositConfirmedMessage & { id: string };
+type DepositConfirmed = DepositFact & { id: string };
 
 describe('chain-monitor with BSC_USE_FINALIZED', function () {
   this.timeout(60_000);

@@ -1,11 +1,11 @@
 // chain-monitor against a provider that fails calls and refuses wide log ranges, with a dead first URL:
 // every deposit is still seen, confirmed and announced exactly once.
 import { expect } from 'chai';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../services';
 import type { Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
-import { usersService } from '../../services/bot-gateway/users.service';
+import { usersService } from '../../services/users/users.service';
 import type { AnvilHandle } from '../support/anvil';
 import { startChainBed, type ChainBed } from '../support/chain-bed';
 import { testConfig } from '../support/config';

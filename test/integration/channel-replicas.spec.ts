@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { ledgerService } from '../../services/ledger/ledger.service';
-import { usersService } from '../../services/bot-gateway/users.service';
+import { usersService } from '../../services/users/users.service';
 import { testConfig } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { deleteNamespaceStreams } from '../support/nats';

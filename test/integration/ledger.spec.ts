@@ -74,7 +74,7 @@ describe('ledger on PostgreSQL', () => {
     expect(await applyChainFact(db.pool, fact(4), true)).to.equal('stale');
     expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
     expect(await alerts()).to.deep.equal(['admin.deposit_reorged', 'admin.deposit_restored']);
-    expect((await userBalance(db.pool, '7')).available).to.equal(usdt('40'));
+    expect((await userBalance(db.prisma, '7')).available).to.equal(usdt('40'));
     const row = await db.pool.query('SELECT block_hash, chain_revision, reorged_at FROM deposits WHERE tx_hash = $1', [
       d.txHash,
     ]);
@@ -89,11 +89,11 @@ describe('ledger on PostgreSQL', () => {
       { level: 3, userId: '1' },
     ]);
     expect(result.credited).to.equal(true);
-    expect((await userBalance(db.pool, '4')).available).to.equal(usdt('100'));
-    expect((await userBalance(db.pool, '3')).available).to.equal(usdt('5'));
-    expect((await userBalance(db.pool, '2')).available).to.equal(usdt('4'));
-    expect((await userBalance(db.pool, '1')).available).to.equal(usdt('3'));
-    expect(await referralEarnings(db.pool, '2')).to.deep.equal([
+    expect((await userBalance(db.prisma, '4')).available).to.equal(usdt('100'));
+    expect((await userBalance(db.prisma, '3')).available).to.equal(usdt('5'));
+    expect((await userBalance(db.prisma, '2')).available).to.equal(usdt('4'));
+    expect((await userBalance(db.prisma, '1')).available).to.equal(usdt('3'));
+    expect(await referralEarnings(db.prisma, '2')).to.deep.equal([
       { level: 1, amount: 0n },
       { level: 2, amount: usdt('4') },
       { level: 3, amount: 0n },
@@ -134,8 +134,8 @@ describe('ledger on PostgreSQL', () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => credit({ ...d }, uplines)));
     expect(results.filter((r) => r.credited)).to.have.length(1);
     expect(results.filter((r) => !r.credited)).to.have.length(49);
-    expect((await userBalance(db.pool, '10')).available).to.equal(usdt('250'));
-    expect((await userBalance(db.pool, '11')).available).to.equal(usdt('12.5'));
+    expect((await userBalance(db.prisma, '10')).available).to.equal(usdt('250'));
+    expect((await userBalance(db.prisma, '11')).available).to.equal(usdt('12.5'));
     const counts = await db.pool.query<{ deposits: string; transfers: string; outbox: string }>(
       `SELECT (SELECT count(*) FROM deposits) AS deposits, (SELECT count(*) FROM journal_transfers) AS transfers, (SELECT count(*) FROM ledger_outbox) AS outbox`,
     );

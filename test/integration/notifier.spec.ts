@@ -2,10 +2,10 @@
 // Telegram Bot API emulator. Requests arrive on the durable notifications.requested channel.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../services';
 import { createRedis, type Redis } from '../../lib/redis';
 import { sendToChannel, startNode, type Node } from '../../lib/runtime';
-import { usersService } from '../../services/bot-gateway/users.service';
+import { usersService } from '../../services/users/users.service';
 import { notifierService } from '../../services/notifier/notifier.service';
 import { testConfig } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';

@@ -2,13 +2,14 @@
 import { expect } from 'chai';
 import { randomBytes, randomInt } from 'node:crypto';
 import { Errors } from 'moleculer';
-import type { Config } from '../../lib/config';
+import type { Config } from '../../services';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
-import { usersService } from '../../services/bot-gateway/users.service';
-import type { Registration } from '../../services/bot-gateway/registration';
-import type { UserRecord } from '../../services/bot-gateway/user-record';
+import { usersService } from '../../services/users/users.service';
+import type { Registration, UserRecord } from '../../lib/contracts';
 import { testConfig } from '../support/config';
+import { channelMessages } from '../support/jetstream';
+import { eventually } from '../support/system';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 process.env.LOG_LEVEL ??= 'warn';
@@ -309,27 +310,22 @@ describe('users service', function () {
   });
 
   describe('ban', () => {
-    const banKey = (id: string) => `${config.NAMESPACE}:ban:${id}`;
-
-    it('sets the flag and mirrors it in Redis', async () => {
+    it('sets the flag and announces each change on users.ban-changed', async () => {
       const { user } = await register({ telegramId: telegramId() });
       expect(await call('ban', { userId: user.id, banned: true })).to.deep.equal({ userId: user.id, banned: true });
       expect((await call<UserRecord>('get', { userId: user.id })).isBanned).to.equal(true);
-      expect(await redis.exists(banKey(user.telegramId))).to.equal(1);
-
       await call('ban', { userId: user.id, banned: false });
       expect((await call<UserRecord>('get', { userId: user.id })).isBanned).to.equal(false);
-      expect(await redis.exists(banKey(user.telegramId))).to.equal(0);
-    });
-
-    it('rebuilds the Redis mirror from the database on start', async () => {
-      const { user } = await register({ telegramId: telegramId() });
-      await call('ban', { userId: user.id, banned: true });
-      await redis.del(banKey(user.telegramId));
-      await node.stop();
-      node = await startNode(config, [usersService], { db, redis });
-      expect(await redis.exists(banKey(user.telegramId))).to.equal(1);
-      await call('ban', { userId: user.id, banned: false });
+      const announced = await eventually(async () => {
+        const messages = (
+          await channelMessages<{ userId: string; telegramId: string }>(config.NAMESPACE, 'users.ban-changed')
+        )
+          .map((m) => m.data)
+          .filter((m) => m.userId === user.id);
+        return messages.length === 2 && messages;
+      }, 'both changes announced');
+      expect(announced.map((m) => m.telegramId)).to.deep.equal([user.telegramId, user.telegramId]);
+      expect(await call('bannedTelegramIds', {})).not.to.include(user.telegramId);
     });
 
     it('answers USER_NOT_FOUND for an unknown user', async () => {

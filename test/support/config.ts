@@ -1,6 +1,6 @@
 // One complete, valid test configuration; each call gets its own NATS namespace so specs never share streams.
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadFullConfig, type Config } from '../../services';
 
 export const TEST_SYSTEM_WALLET = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
 export const TEST_BOT_TOKEN = '123456789:TEST-sigmatrade-token-abcdefghijklmn';
@@ -25,5 +25,5 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig(testEnv(overrides));
+  return loadFullConfig(testEnv(overrides));
 }

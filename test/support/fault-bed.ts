@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ServiceBroker } from 'moleculer';
 import { createBrokerOptions } from '../../moleculer.config';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadFullConfig, type Config } from '../../services';
 import { createPool } from '../../lib/db';
 import { rootLogger } from '../../lib/logger';
 import { migrateDatabase } from '../../lib/migrate';
@@ -99,7 +99,7 @@ export async function startFaultBed(options: FaultBedOptions): Promise<FaultBed>
     RATE_LIMIT_MAX_REQUESTS: '1000',
     ...options.env,
   });
-  const config = loadConfig(env);
+  const config = loadFullConfig(env);
   // createPool survives the spec stopping this PostgreSQL on purpose.
   const pool = createPool(databaseUrl, 3, rootLogger().child({ service: 'fault-bed' }, { level: 'silent' }));
   const client = new ServiceBroker(

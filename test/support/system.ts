@@ -2,7 +2,7 @@
 // emulator, a PostgreSQL schema of its own, Redis, NATS JetStream, and every service on its own broker.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../../lib/config';
+import { loadFullConfig, type Config } from '../../services';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { SERVICE_GROUPS, type ServiceGroup } from '../../services';
@@ -64,7 +64,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     RATE_LIMIT_MAX_REQUESTS: '100',
     ...options.env,
   });
-  const config = loadConfig(env);
+  const config = loadFullConfig(env);
   const nodes = new Map<ServiceGroup, Node>();
   const startGroup = async (group: ServiceGroup) => {
     const node = await startNode(config, SERVICE_GROUPS[group], {
@@ -123,9 +123,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     },
   };
   try {
-    for (const group of options.groups ??
-      (['users', 'bot-gateway', 'ledger', 'notifier', 'chain-monitor'] as ServiceGroup[]))
-      await startGroup(group);
+    const groups = options.groups ?? (['bot-gateway', 'ledger', 'notifier', 'chain-monitor'] as ServiceGroup[]);
+    for (const group of groups) await startGroup(group);
+    // Nodes announce their services with a short debounce: wait until every node knows every service.
+    const names = [...new Set(groups.flatMap((g) => SERVICE_GROUPS[g].map((s) => s.name)))];
+    for (const node of nodes.values()) await node.broker.waitForServices(names, 10_000);
   } catch (error) {
     await system.stop();
     throw error;

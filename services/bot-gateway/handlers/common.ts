@@ -1,13 +1,13 @@
 // What every handler needs: the backend, the config, and replies in the user's language.
 import type { InlineKeyboardMarkup } from 'telegraf/types';
-import type { Config } from '../../../lib/config';
+import type { UserRecord } from '../../../lib/contracts';
 import type { Backend } from '../backend';
 import type { BotContext } from '../context';
-import type { UserRecord } from '../user-record';
+import type { BotGatewayConfig } from '../config';
 
 export interface BotDeps {
   backend: Backend;
-  config: Config;
+  config: BotGatewayConfig;
 }
 
 /** Sends an HTML text (every t() text is HTML with escaped parameters). */

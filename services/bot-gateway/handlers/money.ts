@@ -14,7 +14,12 @@ export async function showDeposit(ctx: BotContext, deps: BotDeps): Promise<void>
     });
     return;
   }
-  await say(ctx, depositText(lang, deps.config, user.walletAddress), mainMenu(lang));
+  const requestId = ctx.gateway.requestId;
+  const [terms, levels] = await Promise.all([
+    deps.backend.depositTerms(requestId),
+    deps.backend.depositLevels(requestId),
+  ]);
+  await say(ctx, depositText(lang, terms, levels, deps.config.USDT_DECIMALS, user.walletAddress), mainMenu(lang));
 }
 
 export async function showBalance(ctx: BotContext, deps: BotDeps): Promise<void> {

@@ -1,7 +1,7 @@
 import { t } from '../../../lib/i18n';
 import type { BotContext } from '../context';
 import { mainMenu } from '../keyboards';
-import { looksLikeReferralCode } from '../referral-code';
+import { looksLikeReferralCode } from '../../../lib/contracts';
 import { startText } from '../views';
 import { currentUser, say, type BotDeps } from './common';
 

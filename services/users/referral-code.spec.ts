@@ -1,10 +1,6 @@
 import { expect } from 'chai';
-import {
-  REFERRAL_CODE_ALPHABET,
-  REFERRAL_CODE_LENGTH,
-  generateReferralCode,
-  looksLikeReferralCode,
-} from './referral-code';
+import { looksLikeReferralCode } from '../../lib/contracts';
+import { REFERRAL_CODE_ALPHABET, REFERRAL_CODE_LENGTH, generateReferralCode } from './referral-code';
 
 describe('referral codes', () => {
   it('are 8 url-safe characters without look-alikes', () => {

@@ -1,18 +1,12 @@
 // Registration on /start: exactly one row per Telegram user however many /start arrive at once, and the
 // referral links (users.referrer_id plus the flattened `referrals` rows) written in the same transaction.
 import type pg from 'pg';
-import { inTransaction } from '../../lib/db';
-import { generateReferralCode, looksLikeReferralCode } from './referral-code';
-import { planUplines, type Upline } from './uplines';
+import { looksLikeReferralCode, type ReferralOutcome, type Registration, type Upline } from '../../lib/contracts';
+import { inTransaction, type Database } from '../../lib/db';
+import { findByTelegramId } from './directory';
+import { generateReferralCode } from './referral-code';
+import { planUplines } from './uplines';
 import { USER_COLUMNS, toUserRecord, type UserRecord, type UserRow } from './user-record';
-
-export type ReferralOutcome = 'linked' | 'none' | 'self' | 'unknown' | 'cycle';
-
-export interface Registration {
-  user: UserRecord;
-  created: boolean;
-  referral: ReferralOutcome;
-}
 
 export interface Profile {
   telegramId: string;
@@ -24,7 +18,7 @@ export interface Profile {
 const CODE_ATTEMPTS = 10;
 
 export async function registerUser(
-  pool: pg.Pool,
+  { pool, prisma }: Pick<Database, 'pool' | 'prisma'>,
   profile: Profile,
   referralCode: string | null | undefined,
   maxDepth: number,
@@ -33,7 +27,7 @@ export async function registerUser(
   const code = referralCode?.trim() || undefined;
 
   // Returning users (the common case) cost one query and never take a lock.
-  const existing = await findByTelegramId(pool, profile.telegramId);
+  const existing = await findByTelegramId(prisma, profile.telegramId);
   if (existing) return returning(pool, existing, profile, code);
 
   for (let attempt = 1; attempt <= CODE_ATTEMPTS; attempt++) {
@@ -78,7 +72,7 @@ export async function registerUser(
     if (outcome) return outcome;
 
     // READ COMMITTED: this statement sees the row the concurrent /start committed.
-    const winner = await findByTelegramId(pool, profile.telegramId);
+    const winner = await findByTelegramId(prisma, profile.telegramId);
     if (winner) return returning(pool, winner, profile, code);
   }
   throw new Error(`could not find a free referral code in ${CODE_ATTEMPTS} attempts`);
@@ -112,14 +106,6 @@ async function refreshProfile(pool: pg.Pool, user: UserRecord, profile: Profile)
     [user.id, next.username, next.firstName, next.languageCode],
   );
   return updated.rows[0] ? toUserRecord(updated.rows[0]) : user;
-}
-
-export async function findByTelegramId(
-  db: pg.Pool | pg.PoolClient,
-  telegramId: string,
-): Promise<UserRecord | undefined> {
-  const result = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE telegram_id = $1`, [telegramId]);
-  return result.rows[0] ? toUserRecord(result.rows[0]) : undefined;
 }
 
 async function findInviter(db: pg.Pool | pg.PoolClient, code: string): Promise<{ id: string } | undefined> {

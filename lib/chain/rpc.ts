@@ -1,6 +1,8 @@
-// JSON-RPC with failover: each call is retried with backoff, moving to the next URL in BSC_RPC_URLS.
+// JSON-RPC with failover: each call is retried with backoff, moving to the next URL in BSC_RPC_URLS. Shared by
+// every service that reads or writes the chain.
 import { FetchRequest, JsonRpcProvider, Network } from 'ethers';
-import { scrub, type Logger } from '../../lib/logger';
+import { scrub, type Logger } from '../logger';
+import { classifyRpcRefusal, describeRpcError } from './errors';
 
 export interface RpcOptions {
   urls: string[];
@@ -15,7 +17,8 @@ export interface RpcOptions {
 /** A provider's refusal of a too-large eth_getLogs range: shrink the window, do not fail over. */
 export class RangeTooLargeError extends Error {}
 
-const RANGE_ERROR = /range|too many|limit exceeded|exceed|query returned more than|block range|response size/i;
+/** A rate limit waits at least this long before the next try (on the next provider). */
+const RATE_LIMIT_DELAY_MS = 1_000;
 
 export class FailoverRpc {
   private readonly providers: JsonRpcProvider[];
@@ -42,27 +45,24 @@ export class FailoverRpc {
       try {
         return (await this.providers[index]!.send(method, params)) as T;
       } catch (error) {
-        const message = errorMessage(error);
-        if (method === 'eth_getLogs' && RANGE_ERROR.test(message)) throw new RangeTooLargeError(message);
+        const { message, httpStatus } = describeRpcError(error);
+        const refusal = classifyRpcRefusal(message, httpStatus);
+        if (method === 'eth_getLogs' && refusal === 'range-too-large') throw new RangeTooLargeError(message);
         lastError = error;
         this.current = (index + 1) % this.providers.length;
-        const delay = Math.min((this.options.baseDelayMs ?? 200) * 2 ** attempt, this.options.maxDelayMs ?? 5000);
+        const backoff = Math.min((this.options.baseDelayMs ?? 200) * 2 ** attempt, this.options.maxDelayMs ?? 5000);
+        const delay = refusal === 'rate-limited' ? Math.max(backoff, RATE_LIMIT_DELAY_MS) : backoff;
         this.options.log.warn(
-          { method, attempt: attempt + 1, error: scrub(message), next_url_index: this.current },
-          'RPC call failed; retrying',
+          { method, attempt: attempt + 1, refusal, error: scrub(message), next_url_index: this.current },
+          refusal === 'rate-limited' ? 'RPC provider rate-limited the call; backing off' : 'RPC call failed; retrying',
         );
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
-    throw new Error(`RPC ${method} failed after ${attempts} attempts: ${scrub(errorMessage(lastError))}`);
+    throw new Error(`RPC ${method} failed after ${attempts} attempts: ${scrub(describeRpcError(lastError).message)}`);
   }
 
   destroy(): void {
     for (const provider of this.providers) provider.destroy();
   }
-}
-
-function errorMessage(error: unknown): string {
-  const e = error as { error?: { message?: string }; shortMessage?: string; message?: string };
-  return e?.error?.message ?? e?.shortMessage ?? e?.message ?? String(error);
 }

@@ -1,4 +1,4 @@
-// The few chain reads chain-monitor needs, on top of FailoverRpc.
+// The chain reads the services need (heads, blocks, token decimals, USDT transfers), on top of FailoverRpc.
 import { AbiCoder, getAddress, id, zeroPadValue } from 'ethers';
 import { FailoverRpc } from './rpc';
 

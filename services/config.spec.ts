@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, variables, type Config, type VariableName } from './config';
+import { ConfigError } from '../lib/config';
+import { allVariables, loadFullConfig, loadServicesConfig, selectServices, type Config, type VariableName } from '.';
+
+const loadConfig = loadFullConfig;
+const variables = allVariables();
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** `.env.example` at the repository root; SIGMATRADE_ENV_EXAMPLE points the check at another copy. */
@@ -182,6 +186,45 @@ describe('config', () => {
     });
   });
 
+  describe('per service', () => {
+    const only = (groups: string) => selectServices(groups).services;
+
+    it('needs no bot token, RPC URL or system wallet in a ledger-only process', () => {
+      const config = loadServicesConfig(only('ledger'), { DATABASE_URL: REQUIRED_SAMPLES.DATABASE_URL });
+      expect(config).to.include({ DATABASE_URL: REQUIRED_SAMPLES.DATABASE_URL });
+      expect(config).to.have.property('DEPOSIT_LEVEL_1', '10');
+      expect(config).not.to.have.property('TELEGRAM_BOT_TOKEN');
+      expect(config).not.to.have.property('BSC_RPC_URLS');
+    });
+
+    it('names only the variables the selected services need', () => {
+      const problemsFor = (groups: string) => {
+        try {
+          loadServicesConfig(only(groups), {});
+          return [];
+        } catch (error) {
+          return (error as ConfigError).problems.map((line) => line.split(' ')[0]).sort();
+        }
+      };
+      expect(problemsFor('ledger')).to.deep.equal(['DATABASE_URL']);
+      expect(problemsFor('notifier')).to.deep.equal(['DATABASE_URL', 'TELEGRAM_BOT_TOKEN']);
+      expect(problemsFor('chain-monitor')).to.deep.equal(
+        ['BSC_RPC_URLS', 'BSC_START_BLOCK', 'DATABASE_URL', 'SYSTEM_WALLET_ADDRESS'].sort(),
+      );
+      expect(problemsFor('users,gateway')).to.deep.equal(['DATABASE_URL', 'SYSTEM_WALLET_ADDRESS']);
+    });
+
+    it("still checks a selected service's rules across its variables", () => {
+      expect(() =>
+        loadServicesConfig(only('ledger'), {
+          DATABASE_URL: REQUIRED_SAMPLES.DATABASE_URL,
+          DEPOSIT_LEVEL_2: '50',
+          DEPOSIT_LEVEL_3: '50',
+        }),
+      ).to.throw(ConfigError, 'DEPOSIT_LEVEL_3 must be larger than DEPOSIT_LEVEL_2');
+    });
+  });
+
   describe('.env.example', () => {
     /** `KEY=value`, `# KEY=value` (documented but commented out) and `export KEY=value` lines. */
     function documentedKeys(text: string): string[] {
@@ -193,15 +236,15 @@ describe('config', () => {
       return keys;
     }
 
-    it('documents every variable of lib/config.ts once, and nothing else', function () {
+    it('documents every variable of every service once, and nothing else', function () {
       if (!existsSync(ENV_EXAMPLE)) {
-        expect.fail(`${ENV_EXAMPLE} is missing: it must document every variable of lib/config.ts`);
+        expect.fail(`${ENV_EXAMPLE} is missing: it must document every variable of every service`);
       }
       const keys = documentedKeys(readFileSync(ENV_EXAMPLE, 'utf8'));
       const duplicates = keys.filter((key, index) => keys.indexOf(key) !== index);
       const missing = names.filter((name) => !keys.includes(name));
       const unknown = keys.filter((key) => !(names as string[]).includes(key));
-      expect({ missing, unknown, duplicates }, `${ENV_EXAMPLE} and lib/config.ts variables disagree`).to.deep.equal({
+      expect({ missing, unknown, duplicates }, `${ENV_EXAMPLE} and the services' variables disagree`).to.deep.equal({
         missing: [],
         unknown: [],
         duplicates: [],

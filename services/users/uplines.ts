@@ -1,10 +1,7 @@
 // The upline tree is stored flattened: a new user gets one `referrals` row per ancestor, level 1 being the
 // inviter, level 2 the inviter's inviter, and so on up to MAX_REFERRAL_DEPTH.
 
-export interface Upline {
-  level: number;
-  userId: string;
-}
+import type { Upline } from '../../lib/contracts';
 
 export type UplinePlan = { kind: 'linked'; uplines: Upline[] } | { kind: 'self' } | { kind: 'cycle' };
 

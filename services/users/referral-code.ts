@@ -1,4 +1,4 @@
-// Personal invitation codes: short, url-safe (they travel as /start payloads, which allow [A-Za-z0-9_-]{1,64}),
+// Personal invitation codes: short, url-safe (they travel as /start payloads: see ReferralCode in lib/contracts),
 // without look-alike characters so a code read aloud or retyped still works.
 import { randomInt } from 'node:crypto';
 
@@ -10,9 +10,4 @@ export function generateReferralCode(random: (max: number) => number = randomInt
   let code = '';
   for (let i = 0; i < REFERRAL_CODE_LENGTH; i++) code += REFERRAL_CODE_ALPHABET[random(REFERRAL_CODE_ALPHABET.length)];
   return code;
-}
-
-/** Whether a /start payload can be a referral code at all (anything else is reported as unknown without a query). */
-export function looksLikeReferralCode(text: string): boolean {
-  return /^[A-Za-z0-9_-]{1,64}$/.test(text);
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkWalletAddress } from './wallet';
+import { checkWalletAddress } from './wallets';
 
 const SYSTEM = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
 

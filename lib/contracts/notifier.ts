@@ -1,0 +1,97 @@
+// The notifier's contracts: one message to one recipient (its parameters typed per template), alerts for every
+// admin, and the retry job's action.
+import { z } from 'zod';
+import { defineAction, defineChannel } from './define';
+import { BlockNumber, Id, ReferralLevel, TelegramId, TxHash, Units } from './primitives';
+
+/** A parameter that carries base units: the notifier shows it in USDT. */
+export const Money = Units.describe('money');
+
+const Templates = {
+  'deposit.detected': z.object({ amount: Money, txHash: TxHash, confirmations: z.number().int().positive() }),
+  'deposit.credited': z.object({ amount: Money, level: z.number().int().min(0) }),
+  'deposit.credited_no_level': z.object({ amount: Money, minimum: Money }),
+  'referral.commission': z.object({ amount: Money, level: ReferralLevel, fromUserId: Id }),
+  'admin.deposit_reorged': z.object({
+    depositId: Id,
+    userId: Id,
+    amount: Money,
+    txHash: TxHash,
+    blockNumber: BlockNumber,
+  }),
+  'admin.deposit_restored': z.object({
+    depositId: Id,
+    userId: Id,
+    amount: Money,
+    txHash: TxHash,
+    blockNumber: BlockNumber,
+  }),
+};
+export type Template = keyof typeof Templates;
+export type TemplateParams<T extends Template> = z.input<(typeof Templates)[T]>;
+export const TEMPLATES = Object.keys(Templates) as Template[];
+
+/** The names of a template's parameters that are amounts of money. */
+export function moneyParams(template: Template): string[] {
+  return Object.entries(Templates[template].shape)
+    .filter(([, schema]) => (schema as z.ZodType).description === 'money')
+    .map(([name]) => name);
+}
+
+const NotificationId = z.string().min(1).max(300);
+
+const requestFor = <T extends Template>(template: T) =>
+  z.object({
+    id: NotificationId,
+    userId: Id.optional(),
+    /** A chat rather than a user (an admin who need not be a registered user). */
+    chatId: TelegramId.optional(),
+    template: z.literal(template),
+    params: Templates[template],
+  });
+
+export const NotificationRequest = z
+  .discriminatedUnion(
+    'template',
+    TEMPLATES.map((template) => requestFor(template)) as unknown as [
+      ReturnType<typeof requestFor<Template>>,
+      ...ReturnType<typeof requestFor<Template>>[],
+    ],
+  )
+  .refine((request) => (request.userId === undefined) !== (request.chatId === undefined), {
+    message: 'a notification names exactly one of userId and chatId',
+  });
+export type NotificationRequest = z.output<typeof NotificationRequest>;
+
+/** A request a producer builds: typed by its template. */
+export type NotificationRequestOf<T extends Template> = { id: string; template: T; params: TemplateParams<T> } & (
+  { userId: string; chatId?: never } | { chatId: string; userId?: never }
+);
+
+const AdminTemplate = z.enum(TEMPLATES.filter((t) => t.startsWith('admin.')) as [Template, ...Template[]]);
+
+export const AdminAlert = z
+  .object({ id: NotificationId, template: AdminTemplate, params: z.record(z.string(), z.unknown()) })
+  .superRefine((alert, ctx) => {
+    const parsed = Templates[alert.template].safeParse(alert.params);
+    if (!parsed.success)
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['params', ...issue.path] } as never);
+  });
+export type AdminAlert = z.output<typeof AdminAlert>;
+export type AdminAlertOf<T extends Template> = { id: string; template: T; params: TemplateParams<T> };
+
+export const NotifierChannels = {
+  /** anyone → notifier: send one message to one recipient. */
+  notificationRequested: defineChannel('notifications.requested', NotificationRequest),
+  /** anyone → notifier: something every admin (ADMIN_TELEGRAM_IDS) must hear of. */
+  adminAlert: defineChannel('alerts.raised', AdminAlert),
+};
+
+export const NotifierActions = {
+  /** Runs the notification-retry job now (operators: `call notifier.retryFailed`). */
+  retryFailed: defineAction(
+    'notifier.retryFailed',
+    z.object({}),
+    z.object({ due: z.number().int().min(0), sent: z.number().int().min(0) }),
+  ),
+};

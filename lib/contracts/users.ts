@@ -1,0 +1,98 @@
+// The users service's contracts: registration, wallets, the upline tree, contacts and bans.
+import { z } from 'zod';
+import { defineAction, defineChannel } from './define';
+import { Id, ReferralLevel, TelegramId } from './primitives';
+
+const optionalText = (max: number) => z.string().max(max).nullable().optional();
+
+/** What a personal invitation code can look like: a Telegram deep-link payload, at most 64 of [A-Za-z0-9_-]. */
+export const ReferralCode = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+/** Whether a /start payload can be a referral code at all (anything else is reported as unknown without a query). */
+export const looksLikeReferralCode = (text: string): boolean => ReferralCode.safeParse(text).success;
+
+export const UserRecord = z.object({
+  id: Id,
+  telegramId: TelegramId,
+  username: z.string().nullable(),
+  firstName: z.string().nullable(),
+  languageCode: z.string().nullable(),
+  walletAddress: z.string().nullable(),
+  referralCode: z.string(),
+  referrerId: Id.nullable(),
+  isBanned: z.boolean(),
+  createdAt: z.string(),
+});
+export type UserRecord = z.infer<typeof UserRecord>;
+
+export const ReferralOutcome = z.enum(['linked', 'none', 'self', 'unknown', 'cycle']);
+export type ReferralOutcome = z.infer<typeof ReferralOutcome>;
+
+export const Registration = z.object({ user: UserRecord, created: z.boolean(), referral: ReferralOutcome });
+export type Registration = z.infer<typeof Registration>;
+
+export const Upline = z.object({ level: ReferralLevel, userId: Id });
+export type Upline = z.infer<typeof Upline>;
+
+export const Contact = z.object({
+  userId: Id,
+  telegramId: TelegramId,
+  languageCode: z.string().nullable(),
+  firstName: z.string().nullable(),
+});
+export type Contact = z.infer<typeof Contact>;
+
+export const RegisterParams = z.object({
+  telegramId: TelegramId,
+  username: optionalText(64),
+  firstName: optionalText(256),
+  languageCode: optionalText(35),
+  // A /start payload; one that cannot be a code is registered as an unknown code (the bot drops longer ones).
+  referralCode: optionalText(64),
+});
+export type RegisterParams = z.input<typeof RegisterParams>;
+
+const UserIdParams = z.object({ userId: Id });
+
+export const UsersActions = {
+  register: defineAction('users.register', RegisterParams, Registration),
+  // Only the shape is checked here; normaliseAddress gives the precise reason (format, checksum, zero).
+  setWallet: defineAction(
+    'users.setWallet',
+    z.object({ userId: Id, address: z.string().max(100) }),
+    z.object({ address: z.string() }),
+  ),
+  get: defineAction('users.get', UserIdParams, UserRecord.nullable()),
+  byTelegramId: defineAction('users.byTelegramId', z.object({ telegramId: TelegramId }), UserRecord.nullable()),
+  contacts: defineAction('users.contacts', z.object({ userIds: z.array(Id).max(1000) }), z.array(Contact)),
+  uplines: defineAction('users.uplines', UserIdParams, z.array(Upline)),
+  /** Registered owners of the given addresses (any case), keyed by checksummed address. */
+  byWallets: defineAction(
+    'users.byWallets',
+    z.object({ addresses: z.array(z.string().max(100)).max(1000) }),
+    z.record(z.string(), Id),
+  ),
+  referralCounts: defineAction(
+    'users.referralCounts',
+    UserIdParams,
+    z.array(z.object({ level: ReferralLevel, count: z.number().int().min(0) })),
+  ),
+  ban: defineAction(
+    'users.ban',
+    z.object({ userId: Id, banned: z.boolean() }),
+    z.object({ userId: Id, banned: z.boolean() }),
+  ),
+  /** Every banned user's Telegram id: a mirror of the flag rebuilds itself from this. */
+  bannedTelegramIds: defineAction('users.bannedTelegramIds', z.object({}), z.array(TelegramId)),
+};
+
+export const UsersChannels = {
+  /**
+   * users → bot-gateway: a user's ban flag changed. Only a trigger: the consumer reads the flag as it is now, so
+   * messages that arrive out of order cannot leave a stale state.
+   */
+  banChanged: defineChannel(
+    'users.ban-changed',
+    z.object({ id: z.string().min(1).max(200), userId: Id, telegramId: TelegramId }),
+  ),
+};

@@ -1,0 +1,69 @@
+// The read side of the users tables for other services, and the ban flag: plain reads and writes, through Prisma.
+import { normaliseAddress } from '../../lib/address';
+import { REFERRAL_LEVELS, type Contact } from '../../lib/contracts';
+import type { PrismaClient } from '../../lib/db';
+import { userRecordOf, type UserRecord } from './user-record';
+
+export async function findUser(prisma: PrismaClient, userId: string): Promise<UserRecord | undefined> {
+  const user = await prisma.user.findUnique({ where: { id: BigInt(userId) } });
+  return user ? userRecordOf(user) : undefined;
+}
+
+export async function findByTelegramId(prisma: PrismaClient, telegramId: string): Promise<UserRecord | undefined> {
+  const user = await prisma.user.findUnique({ where: { telegramId: BigInt(telegramId) } });
+  return user ? userRecordOf(user) : undefined;
+}
+
+export async function contactsOf(prisma: PrismaClient, userIds: readonly string[]): Promise<Contact[]> {
+  if (userIds.length === 0) return [];
+  const users = await prisma.user.findMany({
+    where: { id: { in: [...new Set(userIds)].map(BigInt) } },
+    select: { id: true, telegramId: true, languageCode: true, firstName: true },
+    orderBy: { id: 'asc' },
+  });
+  return users.map((user) => ({
+    userId: user.id.toString(),
+    telegramId: user.telegramId.toString(),
+    languageCode: user.languageCode,
+    firstName: user.firstName,
+  }));
+}
+
+/** Registered owners of the given addresses (any case), keyed by checksummed address; others are left out. */
+export async function ownersOfWallets(
+  prisma: PrismaClient,
+  addresses: readonly string[],
+): Promise<Record<string, string>> {
+  const normalised = new Set<string>();
+  for (const address of addresses) {
+    try {
+      normalised.add(normaliseAddress(address));
+    } catch {
+      // not an address, so nobody's wallet
+    }
+  }
+  if (normalised.size === 0) return {};
+  const users = await prisma.user.findMany({
+    where: { walletAddress: { in: [...normalised] } },
+    select: { id: true, walletAddress: true },
+  });
+  return Object.fromEntries(users.map((user) => [user.walletAddress!, user.id.toString()]));
+}
+
+export async function referralCounts(
+  prisma: PrismaClient,
+  userId: string,
+): Promise<{ level: number; count: number }[]> {
+  const groups = await prisma.referral.groupBy({
+    by: ['level'],
+    where: { ancestorId: BigInt(userId) },
+    _count: { _all: true },
+  });
+  const counts = new Map(groups.map((group) => [group.level, group._count._all]));
+  return REFERRAL_LEVELS.map((level) => ({ level, count: counts.get(level) ?? 0 }));
+}
+
+export async function bannedTelegramIds(prisma: PrismaClient): Promise<string[]> {
+  const users = await prisma.user.findMany({ where: { isBanned: true }, select: { telegramId: true } });
+  return users.map((user) => user.telegramId.toString());
+}

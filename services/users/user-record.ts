@@ -1,0 +1,53 @@
+// How a user travels between services (lib/contracts UserRecord): ids as decimal strings, dates as ISO text.
+import type { UserRecord } from '../../lib/contracts';
+import type { UserModel } from '../../generated/prisma/models';
+
+export type { UserRecord };
+
+/** A users row as SQL returns it (registration reads it back from its INSERT … RETURNING). */
+export interface UserRow {
+  id: string;
+  telegram_id: string;
+  username: string | null;
+  first_name: string | null;
+  language_code: string | null;
+  wallet_address: string | null;
+  referral_code: string;
+  referrer_id: string | null;
+  is_banned: boolean;
+  created_at: Date;
+}
+
+export const USER_COLUMNS =
+  'id, telegram_id, username, first_name, language_code, wallet_address, referral_code, referrer_id, is_banned, created_at';
+
+export function toUserRecord(row: UserRow): UserRecord {
+  return {
+    id: String(row.id),
+    telegramId: String(row.telegram_id),
+    username: row.username,
+    firstName: row.first_name,
+    languageCode: row.language_code,
+    walletAddress: row.wallet_address,
+    referralCode: row.referral_code,
+    referrerId: row.referrer_id === null ? null : String(row.referrer_id),
+    isBanned: row.is_banned,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** The same record from Prisma's model (plain reads go through Prisma). */
+export function userRecordOf(user: UserModel): UserRecord {
+  return {
+    id: user.id.toString(),
+    telegramId: user.telegramId.toString(),
+    username: user.username,
+    firstName: user.firstName,
+    languageCode: user.languageCode,
+    walletAddress: user.walletAddress,
+    referralCode: user.referralCode,
+    referrerId: user.referrerId === null ? null : user.referrerId.toString(),
+    isBanned: user.isBanned,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
