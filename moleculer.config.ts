@@ -6,7 +6,7 @@ import { channelHandlerMiddleware, channelsMiddleware } from './lib/channels';
 import type { CommonConfig } from './lib/config';
 import { ContractValidator } from './lib/contracts';
 import { deadNodeDetector } from './lib/dead-node-detector';
-import { rootLogger } from './lib/logger';
+import { moleculerLogger, rootLogger } from './lib/logger';
 
 export function createBrokerOptions(config: CommonConfig, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
   return {
@@ -22,7 +22,9 @@ export function createBrokerOptions(config: CommonConfig, overrides: Partial<Bro
       options: {
         level: config.LOG_LEVEL === 'silent' ? false : config.LOG_LEVEL,
         createLogger: (level: string, bindings: { svc?: string; mod?: string; nodeID?: string }) =>
-          rootLogger().child({ service: bindings.svc ?? bindings.mod, node: bindings.nodeID }, { level }),
+          moleculerLogger(
+            rootLogger().child({ service: bindings.svc ?? bindings.mod, node: bindings.nodeID }, { level }),
+          ),
       },
     },
     // Failure detection (docs/ARCHITECTURE.md, "When a node dies"): a remote call unanswered for 1 s makes its node a

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { rootLogger, scrub, serviceLogger } from './logger';
+import { moleculerLogger, rootLogger, scrub, serviceLogger } from './logger';
 
 // pino writes to fd 1 through sonic-boom, not through process.stdout.write, so the spec swaps the root logger's
 // destination (pino.symbols.streamSym, which every child reads through its prototype) for an in-memory one.
@@ -56,6 +56,18 @@ describe('logger', () => {
     ]);
     for (const line of all) expect(new Date(line['time'] as string).toISOString()).to.equal(line['time']);
     expect(all[1]).to.include({ account: 7 });
+  });
+
+  it("keeps every argument of Moleculer's log calls: text joined into msg, objects merged, an error as err", () => {
+    const log = moleculerLogger(serviceLogger('channels'));
+    log.info('Channel prefix:', 'sigmatrade', 3);
+    log.warn('Moved message to', { seq: 12 }, 'dead-letters');
+    log.error('NATS error.', new Error('connection refused'));
+    const [prefix, moved, failed] = lines();
+    expect(prefix).to.include({ service: 'channels', level: 'info', msg: 'Channel prefix: sigmatrade 3' });
+    expect(moved).to.include({ msg: 'Moved message to dead-letters', seq: 12 });
+    expect(failed!['msg']).to.equal('NATS error.');
+    expect((failed!['err'] as { message: string }).message).to.equal('connection refused');
   });
 
   it('carries request_id and user_id on a request child, and service on every child', () => {

@@ -82,4 +82,27 @@ export function serviceLogger(service: string): Logger {
   return rootLogger().child({ service });
 }
 
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/**
+ * A logger for Moleculer's log calls, which pass several arguments (`info('Channel prefix:', prefix)`): pino would
+ * keep only the first string and drop the rest. Text arguments are joined into the message; an error becomes
+ * `err`, other objects are merged into the line.
+ */
+export function moleculerLogger(logger: Logger): Record<(typeof LEVELS)[number], (...args: unknown[]) => void> {
+  const write =
+    (level: (typeof LEVELS)[number]) =>
+    (...args: unknown[]) => {
+      const fields: Record<string, unknown> = {};
+      const words: string[] = [];
+      for (const arg of args) {
+        if (arg instanceof Error) fields.err ??= arg;
+        else if (arg !== null && typeof arg === 'object') Object.assign(fields, arg);
+        else words.push(String(arg));
+      }
+      logger[level](fields, words.join(' '));
+    };
+  return Object.fromEntries(LEVELS.map((level) => [level, write(level)])) as ReturnType<typeof moleculerLogger>;
+}
+
 export type { Logger };

@@ -6,7 +6,9 @@
 import type pg from 'pg';
 import type { OutboxMessage } from './contracts';
 import type { Logger } from './logger';
+import { channelPublisher } from './channels';
 import { OutageLog } from './outage-log';
+import { channelAdapter } from './runtime';
 
 export type { OutboxMessage };
 
@@ -129,4 +131,16 @@ export class OutboxRelay {
       client.release(broken);
     }
   }
+}
+
+/** A service's outbox relay publishing to its broker's JetStream channels, started. */
+export function startOutboxRelay(
+  broker: Parameters<typeof channelAdapter>[0],
+  pool: pg.Pool,
+  table: OutboxTable,
+  log: Logger,
+): OutboxRelay {
+  const relay = new OutboxRelay({ pool, table, log, publish: channelPublisher(channelAdapter(broker)) });
+  relay.start();
+  return relay;
 }

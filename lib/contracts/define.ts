@@ -69,6 +69,30 @@ export function parsePayload<C extends ChannelContract>(contract: C, payload: un
   return parseWith(contract.payload, payload, `${contract.name} message`) as MessageOf<C>;
 }
 
+export interface ConsumerOptions {
+  /** Consumer group: every replica of one group shares the messages. */
+  group: string;
+  maxInFlight?: number;
+  /** Deliveries before a message goes to the dead-letter queue (each delivery waits out transient failures). */
+  maxRetries?: number;
+}
+
+/** A channel consumer whose handler gets the parsed message; a payload that breaks the contract dead-letters. */
+export function consume<C extends ChannelContract, TThis = unknown>(
+  contract: C,
+  options: ConsumerOptions,
+  handle: (this: TThis, message: MessageOf<C>) => Promise<void>,
+): Record<string, ConsumerOptions & { handler(this: TThis, payload: unknown): Promise<void> }> {
+  return {
+    [contract.name]: {
+      ...options,
+      handler(this: TThis, payload: unknown) {
+        return handle.call(this, parsePayload(contract, payload));
+      },
+    },
+  };
+}
+
 /** A message for a service's outbox, checked against its channel's contract where it is made. */
 export interface OutboxMessage {
   channel: string;

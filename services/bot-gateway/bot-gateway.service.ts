@@ -3,7 +3,7 @@
 import { Errors } from 'moleculer';
 import type { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
-import { BotGatewayActions, implement, parsePayload, UsersChannels } from '../../lib/contracts';
+import { BotGatewayActions, consume, implement, UsersChannels } from '../../lib/contracts';
 import { serviceLogger } from '../../lib/logger';
 import { defineService } from '../../lib/runtime';
 import { brokerBackend } from './backend';
@@ -49,16 +49,14 @@ export const botGatewayService = defineService('bot-gateway', botGatewayConfig, 
     },
 
     channels: {
-      [UsersChannels.banChanged.name]: {
-        // One group for every replica: they share one Redis mirror.
-        group: 'bot-gateway',
-        maxInFlight: 10,
-        maxRetries: 100,
-        async handler(payload: unknown) {
-          const { userId } = parsePayload(UsersChannels.banChanged, payload);
+      // One group for every replica: they share one Redis mirror.
+      ...consume(
+        UsersChannels.banChanged,
+        { group: 'bot-gateway', maxInFlight: 10, maxRetries: 100 },
+        async function ({ userId }) {
           await mirrorBan(this.broker, redis, keys, userId);
         },
-      },
+      ),
     },
 
     async started() {

@@ -2,12 +2,11 @@
 // deposits (detected to the user, confirmed and reorged out to the ledger) through its outbox.
 import { Chain } from '../../lib/chain/reads';
 import { FailoverRpc } from '../../lib/chain/rpc';
-import { channelPublisher } from '../../lib/channels';
 import { callAction, ChainActions, implement, UsersActions } from '../../lib/contracts';
 import { serviceLogger } from '../../lib/logger';
 import { OutageLog } from '../../lib/outage-log';
-import { OutboxRelay } from '../../lib/outbox';
-import { channelAdapter, defineService } from '../../lib/runtime';
+import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox';
+import { defineService } from '../../lib/runtime';
 import { chainMonitorConfig } from './config';
 import { confirmedMessages, detectedMessages, reorgedMessages } from './messages';
 import { DepositScanner, type TickResult } from './scanner';
@@ -91,13 +90,7 @@ export const chainMonitorService = defineService('chain-monitor', chainMonitorCo
       if (decimals !== config.USDT_DECIMALS) {
         throw new Error(`USDT_CONTRACT reports ${decimals} decimals, but USDT_DECIMALS is ${config.USDT_DECIMALS}`);
       }
-      relay = new OutboxRelay({
-        pool: db.pool,
-        table: CHAIN_OUTBOX,
-        log,
-        publish: channelPublisher(channelAdapter(this.broker)),
-      });
-      relay.start();
+      relay = startOutboxRelay(this.broker, db.pool, CHAIN_OUTBOX, log);
       scanner = new DepositScanner(
         {
           token: config.USDT_CONTRACT,

@@ -1,7 +1,7 @@
 // Scans USDT transfers to the system wallet from the stored cursor, survives reorgs, and confirms deposits.
 // eth_getLogs over bounded windows is the source of truth; a faster head signal only triggers a tick sooner.
 import type { Logger } from '../../lib/logger';
-import type { OutboxMessage } from '../../lib/outbox';
+import type { OutboxMessage } from '../../lib/contracts';
 import { RangeTooLargeError } from '../../lib/chain/rpc';
 import type { BlockRef, Chain, TransferLog } from '../../lib/chain/reads';
 import type { ObservedTransfer, TransferStore, WindowResult } from './store';
@@ -15,9 +15,17 @@ export interface ScannerSettings {
   maxWindow: number;
 }
 
+/** The chain reads the scanner uses (lib/chain's Chain, or a fake one in its specs). */
+export type ScannerChain = Pick<Chain, 'headNumber' | 'block' | 'transfersTo'>;
+/** What the scanner keeps (TransferStore on PostgreSQL, or an in-memory one in its specs). */
+export type ScannerStore = Pick<
+  TransferStore,
+  'cursor' | 'checkpoints' | 'recordWindow' | 'rewind' | 'awaitingConfirmation' | 'confirm' | 'orphan'
+>;
+
 export interface ScannerDeps {
-  chain: Chain;
-  store: TransferStore;
+  chain: ScannerChain;
+  store: ScannerStore;
   /** Registered wallet → user id; must throw (not return empty) when the owner of users cannot answer. */
   resolveUsers(addresses: string[]): Promise<Map<string, string>>;
   detectedMessages(fresh: ObservedTransfer[]): OutboxMessage[];

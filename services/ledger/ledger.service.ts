@@ -1,10 +1,9 @@
 // `ledger`: the double-entry book. Credits each confirmed deposit exactly once with its referral commissions,
 // tracks later chain facts about credited deposits, answers balances, and checks its own invariants.
-import { channelPublisher } from '../../lib/channels';
-import { ChainChannels, implement, LedgerActions, parsePayload, UsersActions, callAction } from '../../lib/contracts';
+import { callAction, ChainChannels, consume, implement, LedgerActions, UsersActions } from '../../lib/contracts';
 import { toUnits } from '../../lib/money';
-import { OutboxRelay } from '../../lib/outbox';
-import { channelAdapter, defineService } from '../../lib/runtime';
+import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox';
+import { defineService } from '../../lib/runtime';
 import { serviceLogger } from '../../lib/logger';
 import { ensureSystemAccounts } from './accounts';
 import { settleConfirmedDeposit, settleReorgedDeposit, type ChainFactPorts } from './chain-facts';
@@ -48,34 +47,18 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
     },
 
     channels: {
-      [ChainChannels.depositConfirmed.name]: {
-        group: 'ledger',
-        maxInFlight: 50,
-        // Each delivery already retries for ~20 s; this many deliveries ride out a long outage before dead-lettering.
-        maxRetries: 200,
-        async handler(payload: unknown) {
-          await settleConfirmedDeposit(parsePayload(ChainChannels.depositConfirmed, payload), ready().ports);
-        },
-      },
-      [ChainChannels.depositReorged.name]: {
-        group: 'ledger',
-        maxInFlight: 10,
-        maxRetries: 200,
-        async handler(payload: unknown) {
-          await settleReorgedDeposit(parsePayload(ChainChannels.depositReorged, payload), ready().ports);
-        },
-      },
+      // Each delivery waits out transient failures for ~20 s; this many deliveries ride out a long outage.
+      ...consume(ChainChannels.depositConfirmed, { group: 'ledger', maxInFlight: 50, maxRetries: 200 }, (fact) =>
+        settleConfirmedDeposit(fact, ready().ports).then(() => undefined),
+      ),
+      ...consume(ChainChannels.depositReorged, { group: 'ledger', maxInFlight: 10, maxRetries: 200 }, (fact) =>
+        settleReorgedDeposit(fact, ready().ports),
+      ),
     },
 
     async started() {
       const system = await ensureSystemAccounts(db.pool);
-      const relay = new OutboxRelay({
-        pool: db.pool,
-        table: LEDGER_OUTBOX,
-        log,
-        publish: channelPublisher(channelAdapter(this.broker)),
-      });
-      relay.start();
+      const relay = startOutboxRelay(this.broker, db.pool, LEDGER_OUTBOX, log);
       const ports: ChainFactPorts = {
         pool: db.pool,
         system,

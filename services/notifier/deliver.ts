@@ -1,6 +1,6 @@
 // Delivering one notification, exactly once where it can be known and by a stated rule where it cannot:
 // lease the id, look at earlier attempts, record this attempt, send, record the outcome.
-import { LeaseLostError, type Lease } from '../../lib/lease';
+import { LeaseLostError } from '../../lib/lease';
 import type { Logger } from '../../lib/logger';
 import { retryTransient } from '../../lib/retry';
 import { ambiguityRule } from './ambiguity';
@@ -17,10 +17,22 @@ export interface Addressee {
   names: Map<string, string>;
 }
 
+/** The notification log's operations a delivery uses (NotificationLog on PostgreSQL). */
+export type DeliveryStore = Pick<
+  NotificationLog,
+  'attemptOf' | 'recordAttempt' | 'recordSent' | 'recordAmbiguous' | 'recordFailure'
+>;
+
+/** An exclusive hold on a notification id (lib/lease.ts's Lease in Redis). */
+export interface HeldLease {
+  assertHeld(): void;
+  release(): Promise<void>;
+}
+
 export interface DeliveryPorts {
-  store: NotificationLog;
+  store: DeliveryStore;
   /** The id's lease; waits while another delivery holds it, throws if it stays held. */
-  lease(id: string): Promise<Lease>;
+  lease(id: string): Promise<HeldLease>;
   contacts(userIds: string[]): Promise<Contact[]>;
   /** The language of a chat that is not addressed through a user id (an admin's). */
   chatLanguage(chatId: string): Promise<string | null>;

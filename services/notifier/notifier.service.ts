@@ -3,6 +3,7 @@
 import { Telegram } from 'telegraf';
 import {
   callAction,
+  consume,
   implement,
   NotifierActions,
   NotifierChannels,
@@ -78,39 +79,30 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     },
 
     channels: {
-      [NotifierChannels.notificationRequested.name]: {
-        group: 'notifier',
-        maxInFlight: 20,
-        // Each delivery already waits out a short users outage; a promised message is not given up lightly.
-        maxRetries: 100,
-        async handler(payload: unknown) {
-          await deliver(parsePayload(NotifierChannels.notificationRequested, payload));
-        },
-      },
-      [NotifierChannels.adminAlert.name]: {
-        group: 'notifier',
-        maxInFlight: 5,
-        maxRetries: 100,
-        async handler(payload: unknown) {
-          const alert = parsePayload(NotifierChannels.adminAlert, payload);
-          log.warn({ alert_id: alert.id, template: alert.template, params: alert.params }, 'admin alert');
-          if (config.ADMIN_TELEGRAM_IDS.length === 0) {
-            log.error({ alert_id: alert.id }, 'admin alert with no ADMIN_TELEGRAM_IDS to send it to');
-            return;
-          }
-          // One notification per admin, each with its own id, so one unreachable admin delays nobody else.
-          for (const chatId of config.ADMIN_TELEGRAM_IDS) {
-            await deliver(
-              parsePayload(NotifierChannels.notificationRequested, {
-                id: `${alert.id}:admin:${chatId}`,
-                chatId,
-                template: alert.template,
-                params: alert.params,
-              }),
-            );
-          }
-        },
-      },
+      // Each delivery waits out a short users outage; a promised message is not given up lightly.
+      ...consume(
+        NotifierChannels.notificationRequested,
+        { group: 'notifier', maxInFlight: 20, maxRetries: 100 },
+        (request) => deliver(request).then(() => undefined),
+      ),
+      ...consume(NotifierChannels.adminAlert, { group: 'notifier', maxInFlight: 5, maxRetries: 100 }, async (alert) => {
+        log.warn({ alert_id: alert.id, template: alert.template, params: alert.params }, 'admin alert');
+        if (config.ADMIN_TELEGRAM_IDS.length === 0) {
+          log.error({ alert_id: alert.id }, 'admin alert with no ADMIN_TELEGRAM_IDS to send it to');
+          return;
+        }
+        // One notification per admin, each with its own id, so one unreachable admin delays nobody else.
+        for (const chatId of config.ADMIN_TELEGRAM_IDS) {
+          await deliver(
+            parsePayload(NotifierChannels.notificationRequested, {
+              id: `${alert.id}:admin:${chatId}`,
+              chatId,
+              template: alert.template,
+              params: alert.params,
+            }),
+          );
+        }
+      }),
     },
 
     started() {

@@ -2,11 +2,10 @@
 // services ask here (uplines for the ledger, contacts for the notifier, wallet owners for chain-monitor), and
 // ban changes are announced on a durable channel.
 import { Errors } from 'moleculer';
-import { channelPublisher } from '../../lib/channels';
 import { implement, UsersActions } from '../../lib/contracts';
 import { serviceLogger } from '../../lib/logger';
-import { OutboxRelay } from '../../lib/outbox';
-import { channelAdapter, defineService } from '../../lib/runtime';
+import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox';
+import { defineService } from '../../lib/runtime';
 import { changeBan, USERS_OUTBOX } from './bans';
 import { usersConfig } from './config';
 import {
@@ -90,13 +89,7 @@ export const usersService = defineService('users', usersConfig, (runtime) => {
     },
 
     started() {
-      relay = new OutboxRelay({
-        pool: db.pool,
-        table: USERS_OUTBOX,
-        log,
-        publish: channelPublisher(channelAdapter(this.broker)),
-      });
-      relay.start();
+      relay = startOutboxRelay(this.broker, db.pool, USERS_OUTBOX, log);
     },
 
     async stopped() {

@@ -114,7 +114,7 @@ describe('deposit loop, end to end', function () {
 
     // Exactly one credit message per promise, even after more blocks and redeliveries.
     await system.anvil.mine(5);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await system.quiesce();
     const credited = d.user.messages().filter((m) => /USDT is credited/.test(m.text));
     expect(credited).to.have.length(1);
     expect(c.user.messages().filter((m) => /from Dave/.test(m.text))).to.have.length(1);
@@ -133,7 +133,8 @@ describe('deposit loop, end to end', function () {
     expect(await system.anvil.provider.getTransactionReceipt(deposit.hash)).to.equal(null);
     await system.anvil.mine(6);
     await waitForTransferStatus(system.db.pool, deposit.hash, 'orphaned');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await system.anvil.mine(3);
+    await system.quiesce();
     expect((await balanceOf(system, e.id)).available).to.equal('0');
     expect(e.user.messages().filter((m) => /USDT is credited/.test(m.text))).to.have.length(0);
     const deposits = await system.db.pool.query('SELECT 1 FROM deposits WHERE tx_hash = $1', [deposit.hash]);
@@ -194,7 +195,7 @@ describe('deposit loop, end to end', function () {
       60_000,
     );
     await system.anvil.mine(5);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await system.quiesce();
     expect((await balanceOf(system, f.id)).available).to.equal(expected.toString());
     const credits = await system.db.pool.query<{ n: string }>(
       'SELECT count(*) AS n FROM deposits WHERE from_address = $1',
@@ -206,7 +207,7 @@ describe('deposit loop, end to end', function () {
       'twelve credit messages',
       30_000,
     );
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await system.quiesce();
     expect(f.user.messages().filter((m) => /USDT is credited/.test(m.text))).to.have.length(12);
     const check = await system.call<{ problems: string[] }>('ledger.check');
     expect(check.problems).to.deep.equal([]);

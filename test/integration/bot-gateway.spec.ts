@@ -8,12 +8,14 @@ import type { Config } from '../../services';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node, type ServiceDefinition } from '../../lib/runtime';
 import { botGatewayService } from '../../services/bot-gateway/bot-gateway.service';
+import { gatewayKeys } from '../../services/bot-gateway/redis-keys';
 import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
 import { usersService } from '../../services/users/users.service';
 import { ledgerService } from '../../services/ledger/ledger.service';
 import { testConfig } from '../support/config';
 import { startAnvil, type AnvilHandle } from '../support/anvil';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { quiesce } from '../support/quiesce';
 import { eventually } from '../support/system';
 import { deployTestUsdt } from '../support/usdt';
 import {
@@ -61,8 +63,6 @@ function buttonsOf(message: RecordedMessage): string[] {
   const markup = message.reply_markup;
   return markup && 'inline_keyboard' in markup ? markup.inline_keyboard.flat().map((b) => b.callback_data ?? '') : [];
 }
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('bot-gateway', function () {
   this.timeout(60_000);
@@ -392,8 +392,7 @@ describe('bot-gateway', function () {
 
       const refused = await send(bob, '/balance');
       expect(refused.text).to.equal('Your account is blocked. If you think this is a mistake, please contact support.');
-      await emulator.waitForIdle();
-      await delay(100);
+      await quiesce({ emulator });
       expect(bob.messages().at(-1)!.message_id).to.equal(refused.message_id);
 
       await node.broker.call('users.ban', { userId: row!.id, banned: false });
@@ -468,7 +467,7 @@ describe('bot-gateway', function () {
       for (let i = 0; i < 8; i++) spammer.sendText('/help');
       await emulator.waitForIdle(20_000);
       await spammer.waitForMessage(() => spammer.messages().length >= 4);
-      await delay(300);
+      await quiesce({ emulator });
       const texts = spammer.messages().map((m) => m.text);
       expect(texts.filter((text) => text.includes('/deposit - how to deposit'))).to.have.length(3);
       expect(texts.filter((text) => text.includes('You are sending messages too fast'))).to.have.length(1);
@@ -574,7 +573,7 @@ describe('bot-gateway', function () {
       expect(second.status).to.equal(200);
       expect(await second.json()).to.deep.equal({ ok: true, duplicate: true });
 
-      await delay(300);
+      // The action answers once the bot has replied, so nothing can still be on its way.
       expect(dan.messages()).to.have.length(before + 1);
       expect(dan.messages().at(-1)!.text).to.contain('/deposit - how to deposit');
     });
@@ -594,10 +593,10 @@ describe('bot-gateway', function () {
       const garbage = await postUpdate({ hello: 'world' }, 'wrong-secret');
       expect(garbage.status).to.equal(401);
 
-      await delay(300);
+      await quiesce({ emulator });
       expect(fay.messages()).to.have.length(before);
       // Not even claimed: the genuine delivery of this update would still be handled.
-      expect(await redis.exists(`${namespace}:tg:update:${update.update_id}`)).to.equal(0);
+      expect(await redis.exists(gatewayKeys(namespace, emulator.token).update(update.update_id))).to.equal(0);
       expect((await postUpdate(update, secret)).status).to.equal(200);
       await fay.waitForMessage(() => fay.messages().length === before + 1);
     });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { ensureSystemAccounts, type SystemAccounts } from '../../services/ledger/accounts';
+import { settleConfirmedDeposit, settleReorgedDeposit, type ChainFactPorts } from '../../services/ledger/chain-facts';
 import { checkLedger } from '../../services/ledger/checks';
 import {
   applyChainFact,
@@ -11,6 +12,7 @@ import {
   type CreditRules,
 } from '../../services/ledger/deposits';
 import { referralEarnings, userBalance } from '../../services/ledger/queries';
+import { rootLogger } from '../../lib/logger';
 import { parseAmount, parseRate } from '../../lib/money';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
@@ -48,6 +50,42 @@ describe('ledger on PostgreSQL', () => {
     const plan = planCredit(d, uplines, rules);
     return creditDeposit(db.pool, system, d, plan, creditNotifications(d, plan, rules));
   }
+
+  it('settles a confirmed deposit once through its ports, without a broker, and a reorg fact after it', async () => {
+    let asked = 0;
+    const kicks: string[] = [];
+    const ports: ChainFactPorts = {
+      pool: db.pool,
+      system,
+      rules,
+      uplines: async () => {
+        asked++;
+        return [{ level: 1, userId: '21' }];
+      },
+      onCommitted: () => kicks.push('kick'),
+      log: rootLogger().child({ service: 'ledger-spec' }, { level: 'silent' }),
+    };
+    const d = deposit('22', usdt('100'));
+    const fact = { ...d, id: `deposit-confirmed:${d.txHash}`, amount: d.amount.toString(), revision: 2 };
+    expect(await settleConfirmedDeposit(fact, ports)).to.equal('credited');
+    expect(await settleConfirmedDeposit(fact, ports)).to.equal('known');
+    expect(asked).to.equal(1);
+    expect((await userBalance(db.prisma, '22')).available).to.equal(usdt('100'));
+    expect((await userBalance(db.prisma, '21')).available).to.equal(usdt('5'));
+
+    await settleReorgedDeposit({ ...fact, revision: 3 }, ports);
+    expect((await checkLedger(db.pool)).ok).to.equal(false);
+    expect(await settleConfirmedDeposit({ ...fact, revision: 4, blockHash: `0x${'b'.repeat(64)}` }, ports)).to.equal(
+      'restored',
+    );
+    expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+    expect(kicks).to.have.length(3);
+    const unknown = deposit('23', usdt('1'));
+    const error = await settleReorgedDeposit({ ...unknown, id: 'x', amount: '1', revision: 5 }, ports).catch(
+      (e: Error) => e,
+    );
+    expect(String(error)).to.contain('not credited yet');
+  });
 
   it('applies the newest chain fact about a credited deposit whatever order facts arrive in, reversing nothing', async () => {
     const d = deposit('7', usdt('40'), { revision: 2 });

@@ -11,6 +11,7 @@ import { testConfig } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { channelMessages, consumerSettled } from '../support/jetstream';
 import { deleteNamespaceStreams } from '../support/nats';
+import { quiesce } from '../support/quiesce';
 import { eventually } from '../support/system';
 import { TelegramEmulator, type SimulatedUser } from '../support/telegram-emulator';
 
@@ -217,8 +218,7 @@ describe('notifier', function () {
       // Copies one after the other, so some are checked while the first send is being recorded.
       for (let n = 1; n <= 40; n++) await publish(request, `${request.id}:copy-${n}`);
     }
-    await eventually(() => consumerSettled(namespace, CHANNEL, 'notifier'), 'every copy handled');
-    await delay(200);
+    await quiesce({ namespace, consumers: [[CHANNEL, 'notifier']] });
     expect(recipients.map((r) => r.tg.messages().length)).to.deep.equal(recipients.map(() => 1));
   });
 
@@ -360,8 +360,7 @@ describe('notifier', function () {
     const toEn = await en!.waitForMessage(/A credited deposit left the chain/);
     expect(toEn.text).to.contain('2.5 USDT').and.contain('user #7');
     await ru!.waitForMessage(/исчезло из блокчейна/);
-    await eventually(() => consumerSettled(namespace, 'alerts.raised', 'notifier'), 'both copies handled');
-    await delay(200);
+    await quiesce({ namespace, consumers: [['alerts.raised', 'notifier']] });
     expect(en!.messages()).to.have.length(1);
     expect(ru!.messages()).to.have.length(1);
   });

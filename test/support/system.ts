@@ -10,6 +10,7 @@ import { startAnvil, type AnvilHandle } from './anvil';
 import { TEST_BOT_TOKEN, testEnv } from './config';
 import { createTestDatabase, type TestDatabase } from './database';
 import { deleteNamespaceStreams } from './nats';
+import { quiesce, SYSTEM_CONSUMERS, SYSTEM_OUTBOXES } from './quiesce';
 import { TelegramEmulator } from './telegram-emulator';
 import { deployTestUsdt, type TestUsdtContract } from './usdt';
 
@@ -36,6 +37,8 @@ export interface TestSystem {
   /** chain-monitor as its own OS process, so a test can SIGKILL it mid-scan. */
   spawnChainMonitor(extraEnv?: Record<string, string>): ChildProcess;
   call<T>(action: string, params?: object): Promise<T>;
+  /** Resolves once outboxes, consumers and the emulator are all quiet: whatever was going to happen has. */
+  quiesce(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -112,6 +115,23 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       const node = nodes.values().next().value as Node;
       return node.broker.call(action, params) as Promise<T>;
     },
+    quiesce: () =>
+      quiesce({
+        pool: db.pool,
+        outboxes: SYSTEM_OUTBOXES,
+        namespace,
+        consumers: SYSTEM_CONSUMERS,
+        emulator,
+        // chain-monitor has read the chain up to its head (when it runs).
+        also: async () => {
+          if (!nodes.has('chain-monitor')) return true;
+          const head = await anvil.blockNumber();
+          const { rows } = await db.pool.query<{ n: string | null }>(
+            'SELECT max(block_number) AS n FROM chain_checkpoints',
+          );
+          return rows[0]!.n !== null && Number(rows[0]!.n) >= head;
+        },
+      }),
     async stop() {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       for (const group of [...nodes.keys()].reverse()) await stopGroup(group);
