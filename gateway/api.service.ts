@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { Errors, type Service } from 'moleculer';
 import ApiGateway, { type IncomingRequest } from 'moleculer-web';
-import { BotGatewayActions } from '../lib/contracts';
+import { BotGatewayActions, callAction } from '../lib/contracts';
 import { serviceLogger } from '../lib/logger';
 import { defineService } from '../lib/runtime';
 import { apiGatewayConfig } from './config';
@@ -30,8 +30,9 @@ export const apiGatewayService = defineService('api', apiGatewayConfig, (runtime
     const header = req.headers[SECRET_HEADER];
     const secretToken = Array.isArray(header) ? header[0] : header;
     try {
-      const result = await this.broker.call(
-        BotGatewayActions.handleUpdate.name,
+      const result = await callAction(
+        this.broker,
+        BotGatewayActions.handleUpdate,
         { update: (req as IncomingRequest & { body?: unknown }).body, secretToken },
         { timeout: WEBHOOK_CALL_TIMEOUT_MS },
       );

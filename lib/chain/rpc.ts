@@ -29,6 +29,9 @@ export class FailoverRpc {
     this.providers = options.urls.map((url) => {
       const request = new FetchRequest(url);
       request.timeout = options.timeoutMs ?? 10_000;
+      // A 429 comes back to us at once (ethers would retry it in place, reading Retry-After as milliseconds, until
+      // the timeout): this class decides, and tries the next provider after a pause.
+      request.retryFunc = async () => false;
       return new JsonRpcProvider(request, network, { staticNetwork: network, batchMaxCount: 1 });
     });
   }

@@ -52,8 +52,9 @@ export const ChainActions = {
   unmatched: defineAction(
     'chain-monitor.unmatched',
     z.object({
-      limit: z.coerce.number().int().min(1).max(500).default(50),
-      offset: z.coerce.number().int().min(0).default(0),
+      // From the REPL they may come as text, or as null for "the default".
+      limit: z.preprocess((v) => v ?? undefined, z.coerce.number().int().min(1).max(500).default(50)),
+      offset: z.preprocess((v) => v ?? undefined, z.coerce.number().int().min(0).default(0)),
     }),
     z.array(
       z.object({ txHash: TxHash, logIndex: z.number().int(), blockNumber: BlockNumber, from: Address, amount: Units }),

@@ -128,7 +128,15 @@ export async function callAction<C extends ActionContract>(
   options?: CallingOptions,
 ): Promise<ResultOf<C>> {
   const answer = await broker.call(contract.name, params as object, options);
-  return parseWith(contract.result, answer, `answer of ${contract.name}`) as ResultOf<C>;
+  const parsed = contract.result.safeParse(answer);
+  // The callee's fault (a version skew mid-deploy, a bug), not the caller's: retryable, never dead-lettered.
+  if (!parsed.success)
+    throw new Errors.MoleculerServerError(
+      `answer of ${contract.name} breaks its contract: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+      502,
+      'INVALID_ANSWER',
+    );
+  return parsed.data as ResultOf<C>;
 }
 
 /**

@@ -3,18 +3,21 @@ import { z } from 'zod';
 import { defineAction } from './define';
 import { Id, ReferralLevel, Units } from './primitives';
 
+/** A sum that a drifted book can make negative (ledger.check reports exactly that). */
+const SignedUnits = z.string().regex(/^-?\d{1,78}$/, 'must be whole base units (digits, maybe negative)');
+
 const UserIdParams = z.object({ userId: Id });
 
 export const LedgerCheck = z.object({
   ok: z.boolean(),
   problems: z.array(z.string()),
   totals: z.object({
-    systemPaid: Units,
-    deposits: Units,
-    depositsClearing: Units,
-    commissions: Units,
-    referralExpense: Units,
-    userBalances: Units,
+    systemPaid: SignedUnits,
+    deposits: SignedUnits,
+    depositsClearing: SignedUnits,
+    commissions: SignedUnits,
+    referralExpense: SignedUnits,
+    userBalances: SignedUnits,
   }),
 });
 export type LedgerCheck = z.infer<typeof LedgerCheck>;

@@ -71,14 +71,14 @@ export type NotificationRequestOf<T extends Template> = { id: string; template: 
 const AdminTemplate = z.enum(TEMPLATES.filter((t) => t.startsWith('admin.')) as [Template, ...Template[]]);
 
 export const AdminAlert = z
-  .object({ id: NotificationId, template: AdminTemplate, params: z.record(z.string(), z.unknown()) })
+  // Shorter than a notification id: each admin's notification appends ":admin:<chat id>" to it.
+  .object({ id: z.string().min(1).max(270), template: AdminTemplate, params: z.record(z.string(), z.unknown()) })
   .superRefine((alert, ctx) => {
     const parsed = Templates[alert.template].safeParse(alert.params);
     if (!parsed.success)
       for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['params', ...issue.path] } as never);
   });
 export type AdminAlert = z.output<typeof AdminAlert>;
-export type AdminAlertOf<T extends Template> = { id: string; template: T; params: TemplateParams<T> };
 
 export const NotifierChannels = {
   /** anyone → notifier: send one message to one recipient. */

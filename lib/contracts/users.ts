@@ -82,17 +82,27 @@ export const UsersActions = {
     z.object({ userId: Id, banned: z.boolean() }),
     z.object({ userId: Id, banned: z.boolean() }),
   ),
-  /** Every banned user's Telegram id: a mirror of the flag rebuilds itself from this. */
-  bannedTelegramIds: defineAction('users.bannedTelegramIds', z.object({}), z.array(TelegramId)),
+  /** Every banned user's Telegram id and ban version: a mirror of the flag rebuilds itself from this. */
+  bannedTelegramIds: defineAction(
+    'users.bannedTelegramIds',
+    z.object({}),
+    z.array(z.object({ telegramId: TelegramId, version: z.number().int().min(0) })),
+  ),
 };
 
 export const UsersChannels = {
   /**
-   * users → bot-gateway: a user's ban flag changed. Only a trigger: the consumer reads the flag as it is now, so
-   * messages that arrive out of order cannot leave a stale state.
+   * users → bot-gateway: a user's ban flag changed. `version` grows with every change, so a consumer applies a
+   * change only if it is newer than the last it applied (messages may arrive out of order).
    */
   banChanged: defineChannel(
     'users.ban-changed',
-    z.object({ id: z.string().min(1).max(200), userId: Id, telegramId: TelegramId }),
+    z.object({
+      id: z.string().min(1).max(200),
+      userId: Id,
+      telegramId: TelegramId,
+      banned: z.boolean(),
+      version: z.number().int().positive(),
+    }),
   ),
 };

@@ -25,6 +25,22 @@ export interface Backend {
 
 const USERS_TIMEOUT_MS = 5_000;
 const LEDGER_TIMEOUT_MS = 3_000;
+/** Deposit terms and levels change only with a redeploy: asked at most this often, and last known while away. */
+const TERMS_TTL_MS = 60_000;
+
+/** The owner's answer, at most `ttlMs` old; the last one known when the owner does not answer. */
+function lastKnown<T>(ask: (requestId: string) => Promise<T>, ttlMs: number): (requestId: string) => Promise<T> {
+  let known: { value: T; at: number } | undefined;
+  return async (requestId) => {
+    if (known && Date.now() - known.at < ttlMs) return known.value;
+    try {
+      known = { value: await ask(requestId), at: Date.now() };
+    } catch (error) {
+      if (!known) throw error;
+    }
+    return known.value;
+  };
+}
 
 export function brokerBackend(broker: ServiceBroker): Backend {
   const call = <C extends ActionContract>(
@@ -44,7 +60,13 @@ export function brokerBackend(broker: ServiceBroker): Backend {
     balance: (userId, requestId) => call(LedgerActions.balance, { userId }, requestId, LEDGER_TIMEOUT_MS, 1),
     referralEarnings: (userId, requestId) =>
       call(LedgerActions.referralEarnings, { userId }, requestId, LEDGER_TIMEOUT_MS, 1),
-    depositLevels: (requestId) => call(LedgerActions.depositLevels, {}, requestId, LEDGER_TIMEOUT_MS, 1),
-    depositTerms: (requestId) => call(ChainActions.depositTerms, {}, requestId, LEDGER_TIMEOUT_MS, 1),
+    depositLevels: lastKnown(
+      (requestId) => call(LedgerActions.depositLevels, {}, requestId, LEDGER_TIMEOUT_MS, 1),
+      TERMS_TTL_MS,
+    ),
+    depositTerms: lastKnown(
+      (requestId) => call(ChainActions.depositTerms, {}, requestId, LEDGER_TIMEOUT_MS, 1),
+      TERMS_TTL_MS,
+    ),
   };
 }

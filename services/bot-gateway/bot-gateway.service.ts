@@ -53,8 +53,8 @@ export const botGatewayService = defineService('bot-gateway', botGatewayConfig, 
       ...consume(
         UsersChannels.banChanged,
         { group: 'bot-gateway', maxInFlight: 10, maxRetries: 100 },
-        async function ({ userId }) {
-          await mirrorBan(this.broker, redis, keys, userId);
+        async (change) => {
+          await mirrorBan(redis, keys, change);
         },
       ),
     },

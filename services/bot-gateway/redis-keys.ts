@@ -9,6 +9,8 @@ export interface GatewayKeys {
   update(updateId: number): string;
   /** Present while the Telegram user is banned (mirror of users.is_banned). */
   ban(telegramId: string | number): string;
+  /** The version of the last ban change the mirror applied for this user (kept after an unban). */
+  banVersion(telegramId: string | number): string;
   /** Update counter of one user in one fixed rate-limit window. */
   rate(telegramId: string | number, window: number): string;
   /** The user's small dialog state (JSON). */
@@ -23,6 +25,7 @@ export function gatewayKeys(namespace: string, botToken: string): GatewayKeys {
   return {
     update: (updateId) => `${namespace}:tg:${bot}:update:${updateId}`,
     ban: (telegramId) => `${namespace}:ban:${telegramId}`,
+    banVersion: (telegramId) => `${namespace}:ban-version:${telegramId}`,
     rate: (telegramId, window) => `${namespace}:rl:${telegramId}:${window}`,
     session: (telegramId) => `${namespace}:session:${telegramId}`,
   };

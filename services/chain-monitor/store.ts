@@ -21,17 +21,35 @@ export interface WindowResult {
   restored: ObservedTransfer[];
 }
 
+interface EarlierTransfer {
+  tx_hash: string;
+  log_index: number;
+  block_hash: string;
+  from_address: string;
+  amount: string;
+}
+
 /**
- * The same transaction, sender and amount already confirmed (or confirmed, then reorged out) under another log
- * index in another block: a re-mined copy after a reorg deeper than the confirmation depth. Two equal transfers of
- * one transaction share their block, and come back in one statement ($2, $3: its tx hashes and log indexes) after a
- * deep reorg, so neither is ever taken for a copy of the other.
+ * Which of `transfers` are copies of a transfer confirmed (or confirmed, then reorged out) before: the same
+ * transaction, sender and amount under another log index in another block, mined again after a reorg deeper than
+ * the confirmation depth. Two equal transfers of one transaction share their block, and come back together after a
+ * deep reorg (both in this batch), so neither is ever taken for a copy of the other.
  */
-const ALREADY_CONFIRMED_AS_ANOTHER_LOG = (t: string) =>
-  `EXISTS (SELECT 1 FROM observed_transfers c WHERE c.chain_id = $1 AND c.tx_hash = ${t}.tx_hash AND c.log_index <> ${t}.log_index
-     AND c.block_hash <> ${t}.block_hash
-     AND c.status IN ('confirmed', 'reorged_out') AND c.from_address = ${t}.from_address AND c.amount = ${t}.amount
-     AND (c.tx_hash, c.log_index) NOT IN (SELECT * FROM unnest($2::text[], $3::int[])))`;
+function copiesAmong(transfers: readonly ObservedTransfer[], earlier: readonly EarlierTransfer[]): boolean[] {
+  if (earlier.length === 0) return transfers.map(() => false);
+  const batch = new Set(transfers.map((t) => `${t.txHash}:${t.logIndex}`));
+  return transfers.map((t) =>
+    earlier.some(
+      (c) =>
+        c.tx_hash === t.txHash &&
+        c.log_index !== t.logIndex &&
+        c.block_hash !== t.blockHash &&
+        c.from_address === t.from &&
+        BigInt(c.amount) === t.amount &&
+        !batch.has(`${c.tx_hash}:${c.log_index}`),
+    ),
+  );
+}
 
 /**
  * A copy judged duplicate brings its reorged-out original back: the original (whose key the ledger credited) is
@@ -87,20 +105,21 @@ export class TransferStore {
       const fresh: WindowResult = { seen: [], confirmed: [], duplicate: [], restored: [] };
       if (transfers.length > 0) {
         // A transfer orphaned or reorged out by a reorg and mined again comes back to life with its new block.
+        const copies = copiesAmong(transfers, await this.earlierConfirmed(client, transfers));
         const { rows } = await client.query<{
           tx_hash: string;
           log_index: number;
           status: 'seen' | 'confirmed' | 'duplicate';
           revision: number;
-          remined: boolean;
         }>(
           `INSERT INTO observed_transfers (chain_id, tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id, status, confirmed_at)
-           SELECT $1, x.*, s.status, CASE WHEN s.status = 'confirmed' THEN now() END
-           FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::bigint[])
-             AS x(tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id)
+           SELECT $1, x.tx_hash, x.log_index, x.block_number, x.block_hash, x.from_address, x.to_address, x.amount, x.user_id,
+             s.status, CASE WHEN s.status = 'confirmed' THEN now() END
+           FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::bigint[], $11::boolean[])
+             AS x(tx_hash, log_index, block_number, block_hash, from_address, to_address, amount, user_id, copy)
            CROSS JOIN LATERAL (SELECT CASE
              WHEN x.block_number > $10 THEN 'seen'
-             WHEN ${ALREADY_CONFIRMED_AS_ANOTHER_LOG('x')} THEN 'duplicate'
+             WHEN x.copy THEN 'duplicate'
              ELSE 'confirmed' END AS status) s
            ON CONFLICT (chain_id, tx_hash, log_index) DO UPDATE
              SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
@@ -109,7 +128,7 @@ export class TransferStore {
                  revision = observed_transfers.revision + 1
              WHERE observed_transfers.status IN ('orphaned', 'reorged_out')
                 OR (observed_transfers.status IN ('seen', 'duplicate') AND observed_transfers.block_hash <> EXCLUDED.block_hash)
-           RETURNING tx_hash, log_index, status, revision, ${ALREADY_CONFIRMED_AS_ANOTHER_LOG('observed_transfers')} AS remined`,
+           RETURNING tx_hash, log_index, status, revision`,
           [
             this.chainId,
             transfers.map((t) => t.txHash),
@@ -121,13 +140,14 @@ export class TransferStore {
             transfers.map((t) => t.amount.toString()),
             transfers.map((t) => t.userId),
             confirmedUpTo.toString(),
+            copies,
           ],
         );
         const written = new Map(rows.map((r) => [`${r.tx_hash}:${r.log_index}`, r]));
-        for (const t of transfers) {
+        transfers.forEach((t, i) => {
           const row = written.get(`${t.txHash}:${t.logIndex}`);
-          if (row) fresh[row.status].push({ ...t, revision: row.revision, remined: row.remined });
-        }
+          if (row) fresh[row.status].push({ ...t, revision: row.revision, remined: copies[i] });
+        });
         fresh.restored = await this.restoreOriginals(client, fresh.duplicate);
         await enqueue(client, CHAIN_OUTBOX, messagesFor(fresh));
       }
@@ -197,6 +217,7 @@ export class TransferStore {
   ): Promise<{ confirmed: ObservedTransfer[]; duplicate: ObservedTransfer[]; restored: ObservedTransfer[] }> {
     if (transfers.length === 0) return { confirmed: [], duplicate: [], restored: [] };
     return inTransaction(this.pool, async (client) => {
+      const copies = copiesAmong(transfers, await this.earlierConfirmed(client, transfers));
       const { rows } = await client.query<{
         tx_hash: string;
         log_index: number;
@@ -204,9 +225,9 @@ export class TransferStore {
         revision: number;
       }>(
         `UPDATE observed_transfers o
-         SET status = CASE WHEN ${ALREADY_CONFIRMED_AS_ANOTHER_LOG('o')} THEN 'duplicate' ELSE 'confirmed' END,
+         SET status = CASE WHEN x.copy THEN 'duplicate' ELSE 'confirmed' END,
              confirmed_at = now(), user_id = x.user_id, revision = o.revision + 1
-         FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[]) AS x(tx_hash, log_index, user_id, block_hash)
+         FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::boolean[]) AS x(tx_hash, log_index, user_id, block_hash, copy)
          WHERE o.chain_id = $1 AND o.tx_hash = x.tx_hash AND o.log_index = x.log_index AND o.status = 'seen' AND o.block_hash = x.block_hash
          RETURNING o.tx_hash, o.log_index, o.status, o.revision`,
         [
@@ -215,6 +236,7 @@ export class TransferStore {
           transfers.map((t) => t.logIndex),
           transfers.map((t) => t.userId),
           transfers.map((t) => t.blockHash),
+          copies,
         ],
       );
       const written = new Map(rows.map((r) => [`${r.tx_hash}:${r.log_index}`, r]));
@@ -232,6 +254,20 @@ export class TransferStore {
       );
       return { confirmed, duplicate, restored };
     });
+  }
+
+  /** Transfers of these transactions confirmed (or confirmed, then reorged out) before: the candidates' originals. */
+  private async earlierConfirmed(
+    client: pg.PoolClient,
+    transfers: readonly ObservedTransfer[],
+  ): Promise<EarlierTransfer[]> {
+    const { rows } = await client.query<EarlierTransfer>({
+      name: 'chain.earlier-confirmed',
+      text: `SELECT tx_hash, log_index, block_hash, from_address, amount::text AS amount FROM observed_transfers
+             WHERE chain_id = $1 AND tx_hash = ANY($2::text[]) AND status IN ('confirmed', 'reorged_out')`,
+      values: [this.chainId, [...new Set(transfers.map((t) => t.txHash))]],
+    });
+    return rows;
   }
 
   private async restoreOriginals(client: pg.PoolClient, copies: ObservedTransfer[]): Promise<ObservedTransfer[]> {

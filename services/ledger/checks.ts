@@ -1,18 +1,6 @@
 // The ledger's invariants (docs/ARCHITECTURE.md, Money), checked against the database as it is.
 import type pg from 'pg';
-
-export interface LedgerCheck {
-  ok: boolean;
-  problems: string[];
-  totals: {
-    systemPaid: string;
-    deposits: string;
-    depositsClearing: string;
-    commissions: string;
-    referralExpense: string;
-    userBalances: string;
-  };
-}
+import type { LedgerCheck } from '../../lib/contracts';
 
 export async function checkLedger(pool: pg.Pool): Promise<LedgerCheck> {
   const problems: string[] = [];

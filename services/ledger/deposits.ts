@@ -117,13 +117,24 @@ export async function creditDeposit(
 ): Promise<CreditResult> {
   if (deposit.amount <= 0n) throw new Error(`deposit ${depositKey(deposit)} has no positive amount`);
   return inTransaction(pool, async (client) => {
-    // The natural key first: concurrent redeliveries queue on this row and all but one do nothing.
+    // The natural key first: concurrent redeliveries queue on this row and all but one do nothing. The commission
+    // rows and the notifications join the deposit row, so they are written only with it.
     const inserted = await client.query<{ id: string }>({
       name: 'ledger.credit.deposit',
-      text: `INSERT INTO deposits (chain_id, tx_hash, log_index, user_id, from_address, amount, level, block_number, block_hash, chain_revision)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING
-             RETURNING id::text AS id`,
+      text: `WITH d AS (
+               INSERT INTO deposits (chain_id, tx_hash, log_index, user_id, from_address, amount, level, block_number, block_hash, chain_revision)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING
+               RETURNING id
+             ), c AS (
+               INSERT INTO referral_commissions (deposit_id, level, beneficiary_id, amount)
+               SELECT d.id, x.level, x.beneficiary_id, x.amount
+               FROM d, unnest($11::smallint[], $12::bigint[], $13::numeric[]) AS x(level, beneficiary_id, amount)
+             ), o AS (
+               INSERT INTO ledger_outbox (channel, payload)
+               SELECT x.channel, x.payload FROM d, unnest($14::text[], $15::jsonb[]) AS x(channel, payload)
+             )
+             SELECT id::text AS id FROM d`,
       values: [
         deposit.chainId,
         deposit.txHash.toLowerCase(),
@@ -135,20 +146,6 @@ export async function creditDeposit(
         deposit.blockNumber,
         deposit.blockHash,
         deposit.revision ?? 1,
-      ],
-    });
-    const depositId = inserted.rows[0]?.id;
-    if (!depositId) return { credited: false, reason: 'already-credited' } as const;
-    await postTransfers(client, system, creditTransfers(deposit, plan, depositId));
-    await client.query({
-      name: 'ledger.credit.commissions',
-      text: `WITH c AS (
-               INSERT INTO referral_commissions (deposit_id, level, beneficiary_id, amount)
-               SELECT $1, x.level, x.beneficiary_id, x.amount FROM unnest($2::smallint[], $3::bigint[], $4::numeric[]) AS x(level, beneficiary_id, amount)
-             )
-             INSERT INTO ledger_outbox (channel, payload) SELECT x.channel, x.payload FROM unnest($5::text[], $6::jsonb[]) AS x(channel, payload)`,
-      values: [
-        depositId,
         plan.commissions.map((c) => c.level),
         plan.commissions.map((c) => c.userId),
         plan.commissions.map((c) => c.amount.toString()),
@@ -156,6 +153,9 @@ export async function creditDeposit(
         notifications.map((n) => JSON.stringify(n.payload)),
       ],
     });
+    const depositId = inserted.rows[0]?.id;
+    if (!depositId) return { credited: false, reason: 'already-credited' } as const;
+    await postTransfers(client, system, creditTransfers(deposit, plan, depositId));
     return { credited: true, depositId, plan } as const;
   });
 }

@@ -131,14 +131,26 @@ export class NotificationLog {
        WHERE status = 'pending' AND next_retry_at <= now() ORDER BY next_retry_at LIMIT $1`,
       [limit],
     );
-    // Stored as they were requested; parsed again so a row no template accepts any more fails loudly here.
-    return rows.map((row) =>
-      parsePayload(NotifierChannels.notificationRequested, {
-        id: row.notification_id,
-        template: row.template,
-        params: row.params,
-        ...(row.user_id !== null ? { userId: String(row.user_id) } : { chatId: String(row.chat_id) }),
-      }),
-    );
+    // Stored as they were requested, parsed again: a row no template accepts any more is abandoned, visibly, and
+    // never blocks the others.
+    const due: NotificationRequest[] = [];
+    for (const row of rows) {
+      try {
+        due.push(
+          parsePayload(NotifierChannels.notificationRequested, {
+            id: row.notification_id,
+            template: row.template,
+            params: row.params,
+            ...(row.user_id !== null ? { userId: String(row.user_id) } : { chatId: String(row.chat_id) }),
+          }),
+        );
+      } catch (error) {
+        await this.pool.query(
+          `UPDATE failed_notifications SET status = 'abandoned', error = $2, updated_at = now() WHERE notification_id = $1`,
+          [row.notification_id, `no longer fits its template: ${(error as Error).message}`.slice(0, 1000)],
+        );
+      }
+    }
+    return due;
   }
 }

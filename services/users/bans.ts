@@ -15,14 +15,21 @@ export async function changeBan(
   banned: boolean,
 ): Promise<{ telegramId: string } | undefined> {
   return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ telegram_id: string }>(
-      'UPDATE users SET is_banned = $2, updated_at = now() WHERE id = $1 RETURNING telegram_id',
+    const { rows } = await client.query<{ telegram_id: string; ban_version: number }>(
+      `UPDATE users SET is_banned = $2, ban_version = ban_version + 1, updated_at = now() WHERE id = $1
+       RETURNING telegram_id, ban_version`,
       [userId, banned],
     );
-    const telegramId = rows[0] ? String(rows[0].telegram_id) : undefined;
-    if (telegramId === undefined) return undefined;
+    if (!rows[0]) return undefined;
+    const telegramId = String(rows[0].telegram_id);
     await enqueue(client, USERS_OUTBOX, [
-      outboxMessage(UsersChannels.banChanged, { id: `ban-changed:${userId}:${randomUUID()}`, userId, telegramId }),
+      outboxMessage(UsersChannels.banChanged, {
+        id: `ban-changed:${userId}:${randomUUID()}`,
+        userId,
+        telegramId,
+        banned,
+        version: rows[0].ban_version,
+      }),
     ]);
     return { telegramId };
   });

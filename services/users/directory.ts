@@ -1,4 +1,4 @@
-// The read side of the users tables for other services, and the ban flag: plain reads and writes, through Prisma.
+// The read side of the users tables for other services: plain reads, through Prisma (bans are written in bans.ts).
 import { normaliseAddress } from '../../lib/address';
 import { REFERRAL_LEVELS, type Contact } from '../../lib/contracts';
 import type { PrismaClient } from '../../lib/db';
@@ -63,7 +63,10 @@ export async function referralCounts(
   return REFERRAL_LEVELS.map((level) => ({ level, count: counts.get(level) ?? 0 }));
 }
 
-export async function bannedTelegramIds(prisma: PrismaClient): Promise<string[]> {
-  const users = await prisma.user.findMany({ where: { isBanned: true }, select: { telegramId: true } });
-  return users.map((user) => user.telegramId.toString());
+export async function bannedTelegramIds(prisma: PrismaClient): Promise<{ telegramId: string; version: number }[]> {
+  const users = await prisma.user.findMany({
+    where: { isBanned: true },
+    select: { telegramId: true, banVersion: true },
+  });
+  return users.map((user) => ({ telegramId: user.telegramId.toString(), version: user.banVersion }));
 }

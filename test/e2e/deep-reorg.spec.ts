@@ -3,15 +3,11 @@
 // the notifier. When the same signed transaction is mined again, all of that clears by itself, and nobody is
 // credited twice.
 import { expect } from 'chai';
+import type { LedgerCheck } from '../../lib/contracts';
 import { eventually, startSystem, waitForTransferStatus, type TestSystem } from '../support/system';
 import { attachTestUsdt, parseUsdt } from '../support/usdt';
 
 const ADMIN_TELEGRAM_ID = 424_242_001;
-
-interface LedgerCheck {
-  ok: boolean;
-  problems: string[];
-}
 
 describe('a reorg deeper than the confirmations after a credit', function () {
   this.timeout(120_000);

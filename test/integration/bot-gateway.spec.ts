@@ -8,6 +8,7 @@ import type { Config } from '../../services';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node, type ServiceDefinition } from '../../lib/runtime';
 import { botGatewayService } from '../../services/bot-gateway/bot-gateway.service';
+import { mirrorBan } from '../../services/bot-gateway/ban-mirror';
 import { gatewayKeys } from '../../services/bot-gateway/redis-keys';
 import { chainMonitorService } from '../../services/chain-monitor/chain-monitor.service';
 import { usersService } from '../../services/users/users.service';
@@ -400,6 +401,19 @@ describe('bot-gateway', function () {
       expect((await send(bob, '/balance')).text).to.contain('Your balance');
     });
 
+    it('applies ban changes in version order whatever order they arrive in', async () => {
+      const keys = gatewayKeys(node.runtime.config.NAMESPACE, emulator.token);
+      const telegramId = String(800_000_000 + Math.floor(Math.random() * 100_000_000));
+      const banned = async () => (await redis.exists(keys.ban(telegramId))) === 1;
+      expect(await mirrorBan(redis, keys, { telegramId, banned: false, version: 2 })).to.equal(true);
+      // The ban that came first arrives last: it is older, and ignored.
+      expect(await mirrorBan(redis, keys, { telegramId, banned: true, version: 1 })).to.equal(false);
+      expect(await banned()).to.equal(false);
+      expect(await mirrorBan(redis, keys, { telegramId, banned: true, version: 3 })).to.equal(true);
+      expect(await banned()).to.equal(true);
+      expect(await mirrorBan(redis, keys, { telegramId, banned: true, version: 3 })).to.equal(false);
+    });
+
     it('rebuilds the ban mirror from users when it starts (Redis keeps nothing on disk)', async () => {
       const eve = user();
       await send(eve, '/start');
@@ -407,7 +421,8 @@ describe('bot-gateway', function () {
       const key = `${node.runtime.config.NAMESPACE}:ban:${eve.id}`;
       await node.broker.call('users.ban', { userId: row!.id, banned: true });
       await eventually(async () => (await redis.exists(key)) === 1, 'the ban mirrored');
-      await redis.del(key);
+      // A Redis restart loses the mirror and what it applied.
+      await redis.del(key, gatewayKeys(node.runtime.config.NAMESPACE, emulator.token).banVersion(eve.id));
       const config = node.runtime.config;
       await node.stop();
       node = await startNode(config, [usersService, botGatewayService, ledger, chainMonitorService], { db, redis });

@@ -318,14 +318,25 @@ describe('users service', function () {
       expect((await call<UserRecord>('get', { userId: user.id })).isBanned).to.equal(false);
       const announced = await eventually(async () => {
         const messages = (
-          await channelMessages<{ userId: string; telegramId: string }>(config.NAMESPACE, 'users.ban-changed')
+          await channelMessages<{ userId: string; telegramId: string; banned: boolean; version: number }>(
+            config.NAMESPACE,
+            'users.ban-changed',
+          )
         )
           .map((m) => m.data)
           .filter((m) => m.userId === user.id);
         return messages.length === 2 && messages;
       }, 'both changes announced');
-      expect(announced.map((m) => m.telegramId)).to.deep.equal([user.telegramId, user.telegramId]);
-      expect(await call('bannedTelegramIds', {})).not.to.include(user.telegramId);
+      expect(announced.map((m) => [m.telegramId, m.banned, m.version])).to.deep.equal([
+        [user.telegramId, true, 1],
+        [user.telegramId, false, 2],
+      ]);
+      expect(await call<{ telegramId: string }[]>('bannedTelegramIds', {})).not.to.deep.include({
+        telegramId: user.telegramId,
+        version: 2,
+      });
+      await call('ban', { userId: user.id, banned: true });
+      expect(await call('bannedTelegramIds', {})).to.deep.include({ telegramId: user.telegramId, version: 3 });
     });
 
     it('answers USER_NOT_FOUND for an unknown user', async () => {

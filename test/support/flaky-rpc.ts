@@ -16,7 +16,9 @@ export interface FlakyRpc {
   /** Leave this transaction's logs out of the next `times` eth_getLogs answers, as a lagging node behind a balancer would. */
   omitLogsOf(txHash: string, times: number): void;
   omitted: number;
-  requests: { method: string; failed: false | 'http-500' | 'range' }[];
+  /** The next `times` requests answer HTTP 429 Too Many Requests (with Retry-After: 1), as a throttling provider does. */
+  rateLimitNext(times: number): void;
+  requests: { method: string; failed: false | 'http-500' | 'range' | 'http-429' }[];
   close(): Promise<void>;
 }
 
@@ -24,12 +26,19 @@ export async function startFlakyRpc(options: FlakyRpcOptions): Promise<FlakyRpc>
   const requests: FlakyRpc['requests'] = [];
   let count = 0;
   let omit: { txHash: string; times: number } | undefined;
+  let rateLimited = 0;
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
     const call = JSON.parse(body) as { id: number; method: string; params: { fromBlock?: string; toBlock?: string }[] };
     count++;
+    if (rateLimited > 0) {
+      rateLimited--;
+      requests.push({ method: call.method, failed: 'http-429' });
+      res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': '1' }).end('Too Many Requests');
+      return;
+    }
     if (options.failEvery && count % options.failEvery === 0) {
       requests.push({ method: call.method, failed: 'http-500' });
       res.writeHead(500).end('upstream unavailable');
@@ -77,6 +86,9 @@ export async function startFlakyRpc(options: FlakyRpcOptions): Promise<FlakyRpc>
     omitted: 0,
     omitLogsOf(txHash, times) {
       omit = { txHash: txHash.toLowerCase(), times };
+    },
+    rateLimitNext(times) {
+      rateLimited = times;
     },
     requests,
     close: () =>

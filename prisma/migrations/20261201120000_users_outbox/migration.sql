@@ -6,3 +6,6 @@ CREATE TABLE "users_outbox" (
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "users_outbox_pkey" PRIMARY KEY ("id")
 );
+
+-- Every change of the ban flag gets the next version, so a mirror of it applies only newer changes.
+ALTER TABLE "users" ADD COLUMN "ban_version" INTEGER NOT NULL DEFAULT 0;

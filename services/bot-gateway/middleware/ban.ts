@@ -1,4 +1,4 @@
-// One Redis GET per update: users.ban mirrors is_banned into `ban:<telegramId>`.
+// One Redis EXISTS per update: bot-gateway mirrors users.is_banned into `ban:<telegramId>` (ban-mirror.ts).
 import type { MiddlewareFn } from 'telegraf';
 import { t } from '../../../lib/i18n';
 import type { Redis } from '../../../lib/redis';
