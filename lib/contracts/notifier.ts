@@ -7,7 +7,26 @@ import { BlockNumber, Id, ReferralLevel, TelegramId, TxHash, Units } from './pri
 /** A parameter that carries base units: the notifier shows it in USDT. */
 export const Money = Units.describe('money');
 
+const WithdrawalParams = z.object({ withdrawalId: Id, amount: Money });
+
 const Templates = {
+  'withdrawal.requested': WithdrawalParams.extend({ fee: Money, destination: z.string() }),
+  'withdrawal.pending_approval': WithdrawalParams,
+  'withdrawal.approved': WithdrawalParams,
+  'withdrawal.rejected': WithdrawalParams.extend({ reason: z.string() }),
+  'withdrawal.cancelled': WithdrawalParams,
+  'withdrawal.sent': WithdrawalParams.extend({ txHash: TxHash }),
+  'withdrawal.confirmed': WithdrawalParams.extend({ txHash: TxHash }),
+  'withdrawal.retrying': WithdrawalParams.extend({ attempt: z.number().int().positive() }),
+  'withdrawal.delayed': WithdrawalParams,
+  'withdrawal.simulated': WithdrawalParams,
+  'withdrawal.voided': WithdrawalParams.extend({ reason: z.string() }),
+  'reward.daily_summary': z.object({ amount: Money, date: z.string() }),
+  'admin.withdrawal_pending': WithdrawalParams.extend({ userId: Id, destination: z.string() }),
+  'admin.payout_dead': WithdrawalParams.extend({ userId: Id, error: z.string() }),
+  'admin.payout_review': WithdrawalParams.extend({ userId: Id, reason: z.string() }),
+  'admin.withdrawal_simulated': WithdrawalParams.extend({ userId: Id, destination: z.string() }),
+  'admin.hot_wallet_low': z.object({ asset: z.string(), balance: z.string(), threshold: z.string() }),
   'deposit.detected': z.object({ amount: Money, txHash: TxHash, confirmations: z.number().int().positive() }),
   'deposit.credited': z.object({ amount: Money, level: z.number().int().min(0) }),
   'deposit.credited_no_level': z.object({ amount: Money, minimum: Money }),

@@ -21,6 +21,9 @@ export const UserRecord = z.object({
   referralCode: z.string(),
   referrerId: Id.nullable(),
   isBanned: z.boolean(),
+  /** When a registered wallet was last replaced by another (withdrawals wait a cooldown after it). */
+  walletChangedAt: z.string().nullable(),
+  hasWithdrawalPassword: z.boolean(),
   createdAt: z.string(),
 });
 export type UserRecord = z.infer<typeof UserRecord>;
@@ -81,6 +84,18 @@ export const UsersActions = {
     'users.ban',
     z.object({ userId: Id, banned: z.boolean() }),
     z.object({ userId: Id, banned: z.boolean() }),
+  ),
+  /** Sets the financial password that confirms withdrawals, once (complexity rules apply). */
+  setWithdrawalPassword: defineAction(
+    'users.setWithdrawalPassword',
+    z.object({ userId: Id, password: z.string().max(200) }),
+    z.object({ ok: z.literal(true) }),
+  ),
+  /** Answers when the password is right; refuses a wrong one (PASSWORD_WRONG) or any try while locked. */
+  checkWithdrawalPassword: defineAction(
+    'users.checkWithdrawalPassword',
+    z.object({ userId: Id, password: z.string().max(200) }),
+    z.object({ ok: z.literal(true) }),
   ),
   /** Every banned user's Telegram id and ban version: a mirror of the flag rebuilds itself from this. */
   bannedTelegramIds: defineAction(

@@ -7,6 +7,8 @@ export const AccountKind = {
   payoutsClearing: 'payouts_clearing',
   referralExpense: 'referral_expense',
   rewardExpense: 'reward_expense',
+  /** What withdrawal fees earned the platform. */
+  withdrawalFees: 'withdrawal_fees',
 } as const;
 export type AccountKind = (typeof AccountKind)[keyof typeof AccountKind];
 
@@ -15,6 +17,7 @@ export const SYSTEM_ACCOUNTS = [
   AccountKind.payoutsClearing,
   AccountKind.referralExpense,
   AccountKind.rewardExpense,
+  AccountKind.withdrawalFees,
 ] as const;
 export type SystemAccountKind = (typeof SYSTEM_ACCOUNTS)[number];
 export type SystemAccounts = Record<SystemAccountKind, string>;

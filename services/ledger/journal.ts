@@ -18,14 +18,17 @@ export interface TransferSpec {
   /** Unique: posting the same reference twice fails (a second credit of one thing is refused by the database). */
   reference: string;
   depositId?: string | null;
+  withdrawalId?: string | null;
   legs: Leg[];
 }
 
 export class UnbalancedTransferError extends Error {}
 
 /**
- * Posts balanced transfers in one statement. User accounts are created on first use and updated in one order (user
- * id, then kind), so concurrent postings never deadlock; system accounts keep no running balance (their balance is
+ * Posts balanced transfers in one statement. User accounts are locked in one order (user id, then kind), so
+ * concurrent postings never deadlock, then updated; missing ones are created. Existing accounts are updated rather
+ * than upserted because PostgreSQL checks an upsert's proposed row against the balance CHECK before it sees the
+ * conflict, so a debit could never be upserted; system accounts keep no running balance (their balance is
  * the sum of their entries), so they are never a hot row. A user balance that would go below zero fails the
  * accounts CHECK (SQLSTATE 23514) and the caller's transaction with it; the database checks each transfer's balance
  * again at commit.
@@ -37,12 +40,15 @@ export async function postTransfers(
 ): Promise<Map<string, string>> {
   for (const transfer of transfers) {
     const sum = transfer.legs.reduce((total, leg) => total + leg.amount, 0n);
-    if (sum !== 0n || transfer.legs.length < 2)
+    if (sum !== 0n || transfer.legs.filter((leg) => leg.amount !== 0n).length < 2)
       throw new UnbalancedTransferError(
         `transfer ${transfer.reference} is unbalanced: ${sum} over ${transfer.legs.length} legs`,
       );
   }
-  const legs = transfers.flatMap((transfer) => transfer.legs.map((leg) => ({ reference: transfer.reference, ...leg })));
+  // A leg of zero (a withdrawal without a fee) moves nothing and is no entry.
+  const legs = transfers.flatMap((transfer) =>
+    transfer.legs.filter((leg) => leg.amount !== 0n).map((leg) => ({ reference: transfer.reference, ...leg })),
+  );
   const userLeg = (leg: Leg) => ('userId' in leg.account ? leg.account : undefined);
   const { rows } = await client.query<{ reference: string; id: string }>({
     name: 'ledger.journal.post',
@@ -51,14 +57,26 @@ export async function postTransfers(
              FROM unnest($1::text[], $2::bigint[], $3::numeric[]) AS x(kind, user_id, amount)
              WHERE x.user_id IS NOT NULL
              GROUP BY x.kind, x.user_id
-           ), a AS (
+           ), locked AS (
+             SELECT a.id, a.kind, a.user_id FROM accounts a JOIN deltas d ON a.kind = d.kind AND a.user_id = d.user_id
+             ORDER BY a.user_id, a.kind FOR UPDATE OF a
+           ), updated AS (
+             UPDATE accounts SET balance = accounts.balance + d.delta
+             FROM locked l JOIN deltas d ON d.kind = l.kind AND d.user_id = l.user_id
+             WHERE accounts.id = l.id
+             RETURNING accounts.id, accounts.kind, accounts.user_id
+           ), created AS (
              INSERT INTO accounts (kind, user_id, balance)
-             SELECT kind, user_id, delta FROM deltas ORDER BY user_id, kind
+             SELECT d.kind, d.user_id, d.delta FROM deltas d
+             WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.kind = d.kind AND l.user_id = d.user_id)
+             ORDER BY d.user_id, d.kind
              ON CONFLICT (kind, user_id) DO UPDATE SET balance = accounts.balance + EXCLUDED.balance
              RETURNING id, kind, user_id
+           ), a AS (
+             SELECT * FROM updated UNION ALL SELECT * FROM created
            ), t AS (
-             INSERT INTO journal_transfers (kind, reference, deposit_id)
-             SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[])
+             INSERT INTO journal_transfers (kind, reference, deposit_id, withdrawal_id)
+             SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $9::bigint[])
              RETURNING id, reference
            ), e AS (
              INSERT INTO journal_entries (transfer_id, account_id, amount)
@@ -78,6 +96,7 @@ export async function postTransfers(
       transfers.map((t) => t.depositId ?? null),
       legs.map((leg) => leg.reference),
       legs.map((leg) => ('system' in leg.account ? system[leg.account.system] : null)),
+      transfers.map((t) => t.withdrawalId ?? null),
     ],
   });
   return new Map(rows.map((row) => [row.reference, row.id]));

@@ -1,27 +1,68 @@
 // `ledger`: the double-entry book. Credits each confirmed deposit exactly once with its referral commissions,
 // tracks later chain facts about credited deposits, answers balances, and checks its own invariants.
-import { callAction, ChainChannels, consume, implement, LedgerActions, UsersActions } from '../../lib/contracts';
+import type { ServiceBroker } from 'moleculer';
+import {
+  callAction,
+  ChainChannels,
+  consume,
+  implement,
+  LedgerActions,
+  PayoutActions,
+  PayoutChannels,
+  UsersActions,
+  WithdrawalActions,
+} from '../../lib/contracts';
 import { toUnits } from '../../lib/money';
 import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox';
 import { defineService } from '../../lib/runtime';
 import { serviceLogger } from '../../lib/logger';
-import { ensureSystemAccounts } from './accounts';
+import { ensureSystemAccounts, type SystemAccounts } from './accounts';
 import { settleConfirmedDeposit, settleReorgedDeposit, type ChainFactPorts } from './chain-facts';
 import { checkLedger } from './checks';
 import { ledgerConfig } from './config';
 import { LEDGER_OUTBOX } from './deposits';
 import { referralEarnings, userBalance } from './queries';
-import { creditRules } from './rules';
+import { creditRules, withdrawalRules } from './rules';
+import {
+  checkDailyLimits,
+  checkRequest,
+  findWithdrawal,
+  listWithdrawals,
+  requestWithdrawal,
+  transition,
+  type Transition,
+  userMessages,
+  WithdrawalRefusal,
+} from './withdrawals';
 
 export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => {
   const { config, db } = runtime;
   const log = serviceLogger('ledger');
   const rules = creditRules(config);
-  let state: { relay: OutboxRelay; ports: ChainFactPorts } | undefined;
+  const withdrawals = withdrawalRules(config);
+  let state: { relay: OutboxRelay; ports: ChainFactPorts; system: SystemAccounts; broker: ServiceBroker } | undefined;
   const ready = () => {
     if (!state) throw new Error('ledger is not started');
     return state;
   };
+
+  /** The requesting user and their available balance; a banned or unknown user may not withdraw. */
+  async function requester(userId: string) {
+    const user = await callAction(ready().broker, UsersActions.get, { userId }, { timeout: 5000, retries: 2 });
+    if (!user) throw new WithdrawalRefusal('USER_NOT_FOUND', 'no such user', {}, 404);
+    if (user.isBanned) throw new WithdrawalRefusal('USER_BANNED', 'the user is banned', {}, 403);
+    const balance = await userBalance(db.prisma, userId);
+    return { user, available: balance.available };
+  }
+
+  async function move(withdrawalId: string, step: Transition) {
+    const { withdrawal, changed } = await transition(db.pool, ready().system, withdrawalId, step);
+    if (changed) {
+      ready().relay.kick();
+      log.info({ user_id: withdrawal.userId, withdrawal_id: withdrawalId }, `withdrawal ${withdrawal.status}`);
+    }
+    return withdrawal;
+  }
 
   return {
     name: 'ledger',
@@ -44,6 +85,89 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         rules.levelThresholds.map((minimum, index) => ({ level: index + 1, minimum: toUnits(minimum) })),
       ),
       check: implement(LedgerActions.check, () => checkLedger(db.pool)),
+
+      quoteWithdrawal: implement(WithdrawalActions.quote, async (ctx) => {
+        const { user, available } = await requester(ctx.params.userId);
+        const amount = BigInt(ctx.params.amount);
+        const quote = checkRequest(withdrawals, user, amount, available);
+        await checkDailyLimits(db.pool, withdrawals, user.id, amount);
+        return {
+          amount: toUnits(quote.amount),
+          fee: toUnits(quote.fee),
+          total: toUnits(quote.total),
+          available: toUnits(quote.available),
+          destination: quote.destination,
+          decimals: config.USDT_DECIMALS,
+          needsApproval: quote.needsApproval,
+        };
+      }),
+      requestWithdrawal: implement(WithdrawalActions.request, async (ctx) => {
+        const { userId, amount, idempotencyKey } = ctx.params;
+        const { user, available } = await requester(userId);
+        const result = await requestWithdrawal(
+          db.pool,
+          ready().system,
+          withdrawals,
+          user,
+          BigInt(amount),
+          idempotencyKey,
+          available,
+        );
+        if (result.created) {
+          ready().relay.kick();
+          log.info(
+            { request_id: ctx.requestID, user_id: userId, withdrawal_id: result.withdrawal.id, amount },
+            `withdrawal requested (${result.withdrawal.status})`,
+          );
+        }
+        return result;
+      }),
+      approveWithdrawal: implement(WithdrawalActions.approve, (ctx) =>
+        move(ctx.params.withdrawalId, { from: ['pending_approval'], to: 'approved', decidedBy: ctx.params.admin }),
+      ),
+      rejectWithdrawal: implement(WithdrawalActions.reject, (ctx) =>
+        move(ctx.params.withdrawalId, {
+          from: ['pending_approval'],
+          to: 'rejected',
+          resolution: 'void',
+          decidedBy: ctx.params.admin,
+          reason: ctx.params.reason,
+          messages: userMessages.rejected(ctx.params.reason),
+        }),
+      ),
+      cancelWithdrawal: implement(WithdrawalActions.cancel, async (ctx) => {
+        const current = await findWithdrawal(db.pool, ctx.params.withdrawalId);
+        if (!current || current.userId !== ctx.params.userId)
+          throw new WithdrawalRefusal('WITHDRAWAL_NOT_FOUND', 'no such withdrawal', {}, 404);
+        return move(ctx.params.withdrawalId, {
+          from: ['pending_approval'],
+          to: 'cancelled',
+          resolution: 'void',
+          messages: userMessages.cancelled(),
+        });
+      }),
+      voidWithdrawal: implement(WithdrawalActions.void, async (ctx) => {
+        const { withdrawalId, admin, reason } = ctx.params;
+        const current = await findWithdrawal(db.pool, withdrawalId);
+        if (!current) throw new WithdrawalRefusal('WITHDRAWAL_NOT_FOUND', 'no such withdrawal', {}, 404);
+        // The payout gives it up first (refusing while anything of it could still reach the chain); only then may the
+        // funds return.
+        if (current.status === 'approved')
+          await callAction(ready().broker, PayoutActions.cancel, { withdrawalId, admin }, { timeout: 15_000 });
+        return move(withdrawalId, {
+          from: ['approved'],
+          to: 'voided',
+          resolution: 'void',
+          decidedBy: admin,
+          reason,
+          messages: userMessages.voided(reason),
+        });
+      }),
+      withdrawal: implement(
+        WithdrawalActions.get,
+        async (ctx) => (await findWithdrawal(db.pool, ctx.params.withdrawalId)) ?? null,
+      ),
+      withdrawals: implement(WithdrawalActions.list, (ctx) => listWithdrawals(db.pool, ctx.params)),
     },
 
     channels: {
@@ -53,6 +177,27 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
       ),
       ...consume(ChainChannels.depositReorged, { group: 'ledger', maxInFlight: 10, maxRetries: 200 }, (fact) =>
         settleReorgedDeposit(fact, ready().ports),
+      ),
+      ...consume(
+        PayoutChannels.payoutCompleted,
+        { group: 'ledger', maxInFlight: 20, maxRetries: 200 },
+        async (done) => {
+          if (done.outcome === 'paid')
+            await move(done.withdrawalId, {
+              from: ['approved'],
+              to: 'paid',
+              resolution: 'post',
+              txHash: done.txHash,
+              messages: userMessages.confirmed(done.txHash),
+            });
+          else
+            await move(done.withdrawalId, {
+              from: ['approved'],
+              to: 'simulated',
+              resolution: 'void',
+              messages: userMessages.simulated(),
+            });
+        },
       ),
     },
 
@@ -67,7 +212,7 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         onCommitted: () => relay.kick(),
         log,
       };
-      state = { relay, ports };
+      state = { relay, ports, system, broker: this.broker };
     },
 
     async stopped() {

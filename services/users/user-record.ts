@@ -15,11 +15,14 @@ export interface UserRow {
   referral_code: string;
   referrer_id: string | null;
   is_banned: boolean;
+  wallet_changed_at: Date | null;
+  has_password: boolean;
   created_at: Date;
 }
 
 export const USER_COLUMNS =
-  'id, telegram_id, username, first_name, language_code, wallet_address, referral_code, referrer_id, is_banned, created_at';
+  'id, telegram_id, username, first_name, language_code, wallet_address, referral_code, referrer_id, is_banned, ' +
+  'wallet_changed_at, withdrawal_password_hash IS NOT NULL AS has_password, created_at';
 
 export function toUserRecord(row: UserRow): UserRecord {
   return {
@@ -32,6 +35,8 @@ export function toUserRecord(row: UserRow): UserRecord {
     referralCode: row.referral_code,
     referrerId: row.referrer_id === null ? null : String(row.referrer_id),
     isBanned: row.is_banned,
+    walletChangedAt: row.wallet_changed_at?.toISOString() ?? null,
+    hasWithdrawalPassword: row.has_password,
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -48,6 +53,8 @@ export function userRecordOf(user: UserModel): UserRecord {
     referralCode: user.referralCode,
     referrerId: user.referrerId === null ? null : user.referrerId.toString(),
     isBanned: user.isBanned,
+    walletChangedAt: user.walletChangedAt?.toISOString() ?? null,
+    hasWithdrawalPassword: user.withdrawalPasswordHash !== null,
     createdAt: user.createdAt.toISOString(),
   };
 }

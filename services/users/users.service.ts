@@ -16,6 +16,7 @@ import {
   ownersOfWallets,
   referralCounts,
 } from './directory';
+import { checkWithdrawalPassword, setWithdrawalPassword } from './passwords';
 import { registerUser, uplinesOf } from './registration';
 import { assignWallet, type WalletRefusal } from './wallets';
 
@@ -32,6 +33,7 @@ export const usersService = defineService('users', usersConfig, (runtime) => {
   const { config, db } = runtime;
   const log = serviceLogger('users');
   let relay: OutboxRelay | undefined;
+  const passwordPolicy = { maxFailures: config.PASSWORD_MAX_FAILURES, lockMs: config.PASSWORD_LOCK_MINUTES * 60_000 };
 
   return {
     name: 'users',
@@ -83,6 +85,17 @@ export const usersService = defineService('users', usersConfig, (runtime) => {
         relay?.kick();
         log.info({ request_id: ctx.requestID, user_id: userId, banned }, banned ? 'user banned' : 'user unbanned');
         return { userId, banned };
+      }),
+
+      setWithdrawalPassword: implement(UsersActions.setWithdrawalPassword, async (ctx) => {
+        await setWithdrawalPassword(db.pool, ctx.params.userId, ctx.params.password);
+        log.info({ request_id: ctx.requestID, user_id: ctx.params.userId }, 'financial password set');
+        return { ok: true as const };
+      }),
+
+      checkWithdrawalPassword: implement(UsersActions.checkWithdrawalPassword, async (ctx) => {
+        await checkWithdrawalPassword(db.pool, passwordPolicy, ctx.params.userId, ctx.params.password);
+        return { ok: true as const };
       }),
 
       bannedTelegramIds: implement(UsersActions.bannedTelegramIds, () => bannedTelegramIds(db.prisma)),

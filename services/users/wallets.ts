@@ -35,7 +35,9 @@ export async function assignWallet(
   if (!checked.ok) return checked;
   try {
     const updated = await pool.query<{ id: string }>(
-      `UPDATE users SET wallet_address = $2, updated_at = now()
+      // Replacing a registered wallet starts the withdrawal cooldown (an account takeover would start here).
+      `UPDATE users SET wallet_address = $2, updated_at = now(),
+         wallet_changed_at = CASE WHEN wallet_address IS NOT NULL AND wallet_address <> $2 THEN now() ELSE wallet_changed_at END
        WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE wallet_address = $2 AND id <> $1)
        RETURNING id`,
       [userId, checked.address],

@@ -419,8 +419,8 @@ describe('schema drift guard (schema.prisma against prisma/migrations)', () => {
       {
         what: 'a model added',
         pattern: /$/,
-        replacement: '\nmodel Payout {\n  id BigInt @id @default(autoincrement())\n\n  @@map("payouts")\n}\n',
-        reports: ['table payouts: in schema.prisma, missing from the database'],
+        replacement: '\nmodel Refund {\n  id BigInt @id @default(autoincrement())\n\n  @@map("refunds")\n}\n',
+        reports: ['table refunds: in schema.prisma, missing from the database'],
       },
     ];
 
