@@ -6,3 +6,4 @@ export * from './ledger';
 export * from './chain';
 export * from './notifier';
 export * from './bot-gateway';
+export * from './jobs';
