@@ -66,8 +66,20 @@ const NAME = /^[a-z0-9][a-z0-9-]*$/;
 /** Finished BullMQ jobs kept in Redis for inspection; job_runs is the record that matters. */
 const KEEP = { count: 50 };
 const REDIS_ANSWER_MS = 2_000;
+/** After the runs finished: how long BullMQ may take to record them and close before its connections are cut. */
+const CLOSE_GRACE_MS = 2_000;
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Whether `work` settled within `ms` (its timer cleared either way, so it keeps no process alive). */
+async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function startJobs(options: JobsOptions): Jobs {
   const { namespace, log, pool, jobs } = options;
@@ -120,7 +132,15 @@ export function startJobs(options: JobsOptions): Jobs {
     return queue;
   };
 
-  async function perform(job: ScheduledJob, tick: JobTick): Promise<JobSummary> {
+  const inFlight = new Set<Promise<unknown>>();
+  function perform(job: ScheduledJob, tick: JobTick): Promise<JobSummary> {
+    const running = performRun(job, tick);
+    const settled = running.catch(() => undefined).finally(() => inFlight.delete(settled));
+    inFlight.add(settled);
+    return running;
+  }
+
+  async function performRun(job: ScheduledJob, tick: JobTick): Promise<JobSummary> {
     const startedAt = Date.now();
     const context = { job: job.name, scheduled_at: tick.scheduledAt.toISOString(), manual: tick.manual };
     await recordSafely(job.name, () => recordStart(pool, job.name));
@@ -202,7 +222,15 @@ export function startJobs(options: JobsOptions): Jobs {
   /** A Redis question that answers null rather than hang while Redis is away. */
   async function askRedis<T>(question: () => Promise<T>): Promise<T | null> {
     if (connection.status !== 'ready') return null;
-    return Promise.race([question().catch(() => null), delay(REDIS_ANSWER_MS).then(() => null)]);
+    let answer: T | null = null;
+    await within(
+      REDIS_ANSWER_MS,
+      question().then(
+        (value) => (answer = value),
+        () => undefined,
+      ),
+    );
+    return answer;
   }
 
   return {
@@ -257,15 +285,21 @@ export function startJobs(options: JobsOptions): Jobs {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await registering;
-      const closing = Promise.all(workers.map((worker) => worker.close()));
-      const finished = await Promise.race([closing.then(() => true), delay(stopTimeoutMs).then(() => false)]);
-      if (!finished) {
+      // BullMQ's close waits for Redis, which may be away: every wait here is bounded, and what is left is cut.
+      const closing = Promise.all(workers.map((worker) => worker.close().catch(() => undefined)));
+      if (!(await within(stopTimeoutMs, Promise.all(inFlight)))) {
         // Its BullMQ job stays active until the lock lapses; then another replica's stalled check runs it again.
         log.warn({ waited_ms: stopTimeoutMs }, 'scheduled jobs: stopping without waiting longer for a run');
-        await Promise.all(workers.map((worker) => worker.disconnect().catch(() => undefined)));
       }
-      await Promise.all([...queues.values()].map((queue) => queue.close().catch(() => undefined)));
+      const reachable = connection.status === 'ready';
+      if (!reachable || !(await within(CLOSE_GRACE_MS, closing))) {
+        // Not awaited to the end: a client cut while ioredis waits to reconnect never says 'end', which it awaits.
+        await within(
+          reachable ? CLOSE_GRACE_MS : 0,
+          Promise.all(workers.map((worker) => worker.disconnect().catch(() => undefined))),
+        );
+      }
+      if (reachable) await within(CLOSE_GRACE_MS, Promise.all([...queues.values()].map((queue) => queue.close())));
       connection.disconnect();
     },
   };
