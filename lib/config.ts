@@ -139,7 +139,7 @@ export const common = defineConfig({
   DATABASE_URL: { description: 'PostgreSQL connection URL', parse: url('postgres:', 'postgresql:'), secret: true },
   DATABASE_POOL_SIZE: { description: 'PostgreSQL connections per process', default: '10', parse: integer(1, 200) },
   REDIS_URL: {
-    description: 'Redis URL (update de-duplication, rate limits, bans, sessions, leases)',
+    description: 'Redis URL (update de-duplication, rate limits, bans, sessions, leases, job schedules)',
     default: 'redis://127.0.0.1:6379',
     parse: url('redis:', 'rediss:'),
     secret: true,

@@ -7,3 +7,4 @@ export * from './chain';
 export * from './notifier';
 export * from './bot-gateway';
 export * from './payout';
+export * from './jobs';

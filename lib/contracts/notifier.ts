@@ -1,7 +1,8 @@
 // The notifier's contracts: one message to one recipient (its parameters typed per template), alerts for every
-// admin, and the retry job's action.
+// admin, the retry job's action and its jobs.
 import { z } from 'zod';
 import { defineAction, defineChannel } from './define';
+import { jobsAction } from './jobs';
 import { BlockNumber, Id, ReferralLevel, TelegramId, TxHash, Units } from './primitives';
 
 /** A parameter that carries base units: the notifier shows it in USDT. */
@@ -107,10 +108,12 @@ export const NotifierChannels = {
 };
 
 export const NotifierActions = {
-  /** Runs the notification-retry job now (operators: `call notifier.retryFailed`). */
+  /** Runs the notification-retry job now, on whichever replica takes it (operators: `call notifier.retryFailed`). */
   retryFailed: defineAction(
     'notifier.retryFailed',
     z.object({}),
     z.object({ due: z.number().int().min(0), sent: z.number().int().min(0) }),
   ),
+  /** The notifier's scheduled jobs and their last runs (operators: `call notifier.jobs`). */
+  jobs: jobsAction('notifier'),
 };

@@ -11,6 +11,7 @@ import {
   UsersActions,
   type NotificationRequest,
 } from '../../lib/contracts';
+import { startJobs, type Jobs } from '../../lib/jobs';
 import { Lease } from '../../lib/lease';
 import { serviceLogger } from '../../lib/logger';
 import { retryTransient } from '../../lib/retry';
@@ -24,15 +25,15 @@ import { renderNotification } from './render';
 const MAX_INLINE_WAIT_MS = 30_000;
 /** A delivery that dies loses its lease this soon; the live holder renews it every third of that. */
 const LEASE_TTL_MS = 5_000;
+const NOTIFICATION_RETRY = 'notification-retry';
 
 export const notifierService = defineService('notifier', notifierConfig, (runtime) => {
   const { config, db, redis } = runtime;
   const log = serviceLogger('notifier');
   const telegram = new Telegram(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT });
   const store = new NotificationLog(db.pool);
-  let retryTimer: NodeJS.Timeout | undefined;
-  let retrying: Promise<void> | undefined;
   let ports: DeliveryPorts | undefined;
+  let jobs: Jobs | undefined;
 
   /** Sends, waiting out Telegram's 429s in place while the total wait stays short. */
   async function sendText(chatId: string, text: string) {
@@ -58,6 +59,11 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     return deliverNotification(request, ports);
   };
 
+  const scheduledJobs = (): Jobs => {
+    if (!jobs) throw new Error('notifier is not started');
+    return jobs;
+  };
+
   /** The notification-retry job: resends what is due in failed_notifications. */
   async function retryFailed() {
     const due = await store.due();
@@ -75,7 +81,10 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     dependencies: ['users'],
 
     actions: {
-      retryFailed: implement(NotifierActions.retryFailed, () => retryFailed()),
+      retryFailed: implement(NotifierActions.retryFailed, async () =>
+        NotifierActions.retryFailed.result.parse(await scheduledJobs().runNow(NOTIFICATION_RETRY)),
+      ),
+      jobs: implement(NotifierActions.jobs, () => scheduledJobs().status()),
     },
 
     channels: {
@@ -124,21 +133,19 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
         unrecorded: new UnrecordedSends(),
         logger: log,
       };
-      const tick = () => {
-        retrying = retryFailed()
-          .then(() => undefined)
-          .catch((error: unknown) => log.error({ err: error }, 'notification-retry job failed'))
-          .finally(() => {
-            retrying = undefined;
-          });
-        retryTimer = setTimeout(tick, config.NOTIFICATION_RETRY_INTERVAL_MS);
-      };
-      retryTimer = setTimeout(tick, config.NOTIFICATION_RETRY_INTERVAL_MS);
+      // Not awaited: a Redis away at start delays the schedule, not the notifier.
+      jobs = startJobs({
+        redis: config.REDIS_URL,
+        namespace: config.NAMESPACE,
+        log,
+        pool: db.pool,
+        jobs: [{ name: NOTIFICATION_RETRY, every: config.NOTIFICATION_RETRY_INTERVAL_MS, run: retryFailed }],
+      });
     },
 
     async stopped() {
-      clearTimeout(retryTimer);
-      await retrying;
+      await jobs?.stop();
+      jobs = undefined;
     },
   };
 });

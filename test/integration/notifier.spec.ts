@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../services';
+import { callAction, NotifierActions } from '../../lib/contracts';
 import { createRedis, type Redis } from '../../lib/redis';
 import { sendToChannel, startNode, type Node } from '../../lib/runtime';
 import { usersService } from '../../services/users/users.service';
@@ -12,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { channelMessages, consumerSettled } from '../support/jetstream';
 import { deleteNamespaceStreams } from '../support/nats';
 import { quiesce } from '../support/quiesce';
+import { deleteNamespaceKeys } from '../support/redis';
 import { eventually } from '../support/system';
 import { TelegramEmulator, type SimulatedUser } from '../support/telegram-emulator';
 
@@ -55,7 +57,7 @@ describe('notifier', function () {
       NAMESPACE: namespace,
       TELEGRAM_API_ROOT: emulator.apiRoot,
       TELEGRAM_BOT_TOKEN: emulator.token,
-      // The timer never fires during the spec: retries run only when a test calls notifier.retryFailed.
+      // The job's first tick is an hour away: retries run only when a test calls notifier.retryFailed.
       NOTIFICATION_RETRY_INTERVAL_MS: '3600000',
       ADMIN_TELEGRAM_IDS: ADMINS.join(','),
     });
@@ -68,6 +70,7 @@ describe('notifier', function () {
     await notifier?.stop();
     await users?.stop();
     await emulator?.stop();
+    if (namespace) await deleteNamespaceKeys(redis, namespace);
     redis?.disconnect();
     await db?.drop();
     if (namespace) await deleteNamespaceStreams(namespace);
@@ -363,5 +366,15 @@ describe('notifier', function () {
     await quiesce({ namespace, consumers: [['alerts.raised', 'notifier']] });
     expect(en!.messages()).to.have.length(1);
     expect(ru!.messages()).to.have.length(1);
+  });
+
+  it('runs notification-retry as a scheduled job and reports it to operators', async () => {
+    expect(await notifier.broker.call('notifier.retryFailed')).to.deep.equal({ due: 0, sent: 0 });
+    const [job, ...others] = await callAction(notifier.broker, NotifierActions.jobs, {});
+    expect(others).to.have.length(0);
+    expect(job).to.include({ name: 'notification-retry', every: 3_600_000, lastStatus: 'ok', running: false });
+    expect(job!.lastSummary).to.deep.equal({ due: 0, sent: 0 });
+    expect(job!.runs).to.be.at.least(1);
+    expect(Date.parse(job!.nextRunAt!)).to.be.greaterThan(Date.now());
   });
 });

@@ -9,12 +9,14 @@ import { loadFullConfig, type Config } from '../../services';
 import { createPool } from '../../lib/db';
 import { rootLogger } from '../../lib/logger';
 import { migrateDatabase } from '../../lib/migrate';
+import { createRedis } from '../../lib/redis';
 import { startAnvil, type AnvilHandle, type DevSigner } from './anvil';
 import { testEnv } from './config';
 import { createTestDatabase, type TestDatabase } from './database';
 import { deleteNamespaceStreams } from './nats';
 import { killAllNodes, spawnNode, type NodeProcess } from './node-process';
 import { freePort, type PrivateNats, type PrivatePostgres } from './private-servers';
+import { deleteNamespaceKeys } from './redis';
 import { eventually } from './system';
 import { TelegramEmulator } from './telegram-emulator';
 import { attachTestUsdt, deployTestUsdt, parseUsdt } from './usdt';
@@ -177,6 +179,8 @@ export async function startFaultBed(options: FaultBedOptions): Promise<FaultBed>
       await anvil.stop();
       await testDb?.drop();
       if (!options.nats) await deleteNamespaceStreams(namespace);
+      const redis = createRedis(env.REDIS_URL!);
+      await deleteNamespaceKeys(redis, namespace).finally(() => redis.disconnect());
     },
   };
   return bed;

@@ -1,5 +1,5 @@
-// Private PostgreSQL and NATS (JetStream) servers on free ports, for fault specs that kill and restart them under
-// load. The machine's shared servers (5432, 4222) are never touched.
+// Private PostgreSQL, NATS (JetStream) and Redis servers on free ports, for specs that kill and restart them under
+// load. The machine's shared servers (5432, 4222, 6379) are never touched.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -154,6 +154,52 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     async start() {
       child = spawn(natsBinary(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
       await waitFor(() => portAccepts(port), `private NATS on ${port}`);
+    },
+    async kill() {
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGKILL');
+      await exited;
+    },
+    async destroy() {
+      await handle.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await handle.start();
+  return handle;
+}
+
+// ---- Redis -----------------------------------------------------------------------------------------------------
+
+export interface PrivateRedis {
+  port: number;
+  url: string;
+  /** SIGKILLs the server; it keeps nothing on disk, so it starts again empty. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+function redisBinary(): string {
+  for (const candidate of [process.env.REDIS_SERVER_BIN, '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  throw new Error('redis-server is not installed (apt-get install redis-server)');
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sigmatrade-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const handle: PrivateRedis = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir];
+      child = spawn(redisBinary(), args, { stdio: 'ignore' });
+      await waitFor(() => portAccepts(port), `private Redis on ${port}`);
     },
     async kill() {
       const running = child;

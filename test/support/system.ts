@@ -11,6 +11,7 @@ import { TEST_BOT_TOKEN, testEnv } from './config';
 import { createTestDatabase, type TestDatabase } from './database';
 import { deleteNamespaceStreams } from './nats';
 import { quiesce, SYSTEM_CONSUMERS, SYSTEM_OUTBOXES } from './quiesce';
+import { deleteNamespaceKeys } from './redis';
 import { TelegramEmulator } from './telegram-emulator';
 import { deployTestUsdt, type TestUsdtContract } from './usdt';
 
@@ -135,6 +136,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     async stop() {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       for (const group of [...nodes.keys()].reverse()) await stopGroup(group);
+      await deleteNamespaceKeys(redis, namespace);
       redis.disconnect();
       await emulator.stop();
       await anvil.stop();
