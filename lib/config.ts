@@ -10,7 +10,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Parser<T> = (raw: string) => T;
+export type Parser<T> = (raw: string) => T;
 
 export interface Variable<T = unknown> {
   description: string;
@@ -182,6 +182,36 @@ export const USDT_DECIMALS: Variable<number> = {
   parse: integer(0, 36),
 };
 export const SYSTEM_WALLET_ADDRESS: Variable<string> = { description: 'Wallet that receives deposits', parse: address };
+
+/** The chain's access and finality, read by chain-monitor (deposits) and payout (withdrawals) alike. */
+export const chainAccess = {
+  BSC_RPC_URLS: {
+    description: 'BSC JSON-RPC URLs, comma-separated, tried in order',
+    parse: urlList('http:', 'https:'),
+    secret: true,
+  } as Variable<string[]>,
+  BSC_CHAIN_ID: {
+    description: 'Chain id the RPC must report (56 for BSC mainnet)',
+    default: '56',
+    parse: integer(1),
+  } as Variable<number>,
+  BSC_CONFIRMATION_BLOCKS: {
+    description: 'Confirmations before a deposit is credited or a payout is final',
+    default: '12',
+    parse: integer(1, 10_000),
+  } as Variable<number>,
+  BSC_USE_FINALIZED: {
+    description: "Wait for the chain's finalized tag instead of counting confirmations",
+    default: 'false',
+    parse: boolean,
+  } as Variable<boolean>,
+  USDT_CONTRACT: {
+    description: 'USDT (BEP-20) contract address',
+    default: '0x55d398326f99059fF775485246999027B3197955',
+    parse: address,
+  } as Variable<string>,
+  USDT_DECIMALS,
+};
 
 // ---- Loading --------------------------------------------------------------------------------------------------
 

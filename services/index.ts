@@ -12,6 +12,8 @@ import { ledgerConfig } from './ledger/config';
 import { ledgerService } from './ledger/ledger.service';
 import { notifierConfig } from './notifier/config';
 import { notifierService } from './notifier/notifier.service';
+import { payoutConfig } from './payout/config';
+import { payoutService } from './payout/payout.service';
 import { usersConfig } from './users/config';
 import { usersService } from './users/users.service';
 
@@ -22,6 +24,7 @@ export const SERVICE_GROUPS = {
   ledger: [ledgerService],
   'chain-monitor': [chainMonitorService],
   notifier: [notifierService],
+  payout: [payoutService],
   gateway: [apiGatewayService],
 } satisfies Record<string, ServiceDefinition[]>;
 
@@ -34,6 +37,7 @@ type AllVariables = typeof common.variables &
   typeof ledgerConfig.variables &
   typeof chainMonitorConfig.variables &
   typeof notifierConfig.variables &
+  typeof payoutConfig.variables &
   typeof apiGatewayConfig.variables;
 
 /** Every variable of every service (what a process running all of them has). */
@@ -78,6 +82,7 @@ export function allVariables(): AllVariables {
     ...ledgerConfig.variables,
     ...chainMonitorConfig.variables,
     ...notifierConfig.variables,
+    ...payoutConfig.variables,
     ...apiGatewayConfig.variables,
   };
 }

@@ -39,6 +39,13 @@ export function classifyRpcRefusal(message: string, httpStatus?: number): RpcRef
   return 'other';
 }
 
+/** A JSON-RPC error object in the answer: the node answered (a refusal), as opposed to a transport failure. */
+export function rpcErrorCode(error: unknown): number | undefined {
+  const e = error as { error?: { code?: unknown }; info?: { error?: { code?: unknown } } };
+  const code = e?.error?.code ?? e?.info?.error?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
 /** The provider's own words and HTTP status, from an ethers error. */
 export function describeRpcError(error: unknown): { message: string; httpStatus?: number } {
   const e = error as {

@@ -1,4 +1,5 @@
-// The chain reads the services need (heads, blocks, token decimals, USDT transfers), on top of FailoverRpc.
+// The chain reads and the one write the services need (heads, blocks, balances, token transfers, receipts, raw
+// transactions), on top of FailoverRpc.
 import { AbiCoder, getAddress, id, zeroPadValue } from 'ethers';
 import { FailoverRpc } from './rpc';
 
@@ -31,6 +32,17 @@ interface RawLog {
 
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 
+export interface Receipt {
+  txHash: string;
+  blockNumber: bigint;
+  blockHash: string;
+  /** The transaction did what it was asked (status 1); false: it reverted, its nonce is spent all the same. */
+  succeeded: boolean;
+}
+
+type BlockTag = bigint | 'latest' | 'finalized' | 'pending';
+const tagOf = (tag: BlockTag) => (typeof tag === 'bigint' ? hex(tag) : tag);
+
 export class Chain {
   constructor(readonly rpc: FailoverRpc) {}
 
@@ -45,10 +57,56 @@ export class Chain {
   /** `latest`, `finalized` or a number; null when the node does not have it. */
   async block(tag: bigint | 'latest' | 'finalized'): Promise<BlockRef | null> {
     const block = await this.rpc.send<{ number: string; hash: string } | null>('eth_getBlockByNumber', [
-      typeof tag === 'bigint' ? hex(tag) : tag,
+      tagOf(tag),
       false,
     ]);
     return block ? { number: BigInt(block.number), hash: block.hash } : null;
+  }
+
+  async gasPrice(): Promise<bigint> {
+    return BigInt(await this.rpc.send<string>('eth_gasPrice', []));
+  }
+
+  /** How many transactions `address` has sent as of the block (its next nonce there). */
+  async nonceAt(address: string, tag: BlockTag): Promise<bigint> {
+    return BigInt(await this.rpc.send<string>('eth_getTransactionCount', [address, tagOf(tag)]));
+  }
+
+  async balance(address: string, tag: BlockTag = 'latest'): Promise<bigint> {
+    return BigInt(await this.rpc.send<string>('eth_getBalance', [address, tagOf(tag)]));
+  }
+
+  async tokenBalance(token: string, address: string, tag: BlockTag = 'latest'): Promise<bigint> {
+    const data = `0x70a08231${zeroPadValue(address, 32).slice(2)}`;
+    const result = await this.rpc.send<string>('eth_call', [{ to: token, data }, tagOf(tag)]);
+    return BigInt(AbiCoder.defaultAbiCoder().decode(['uint256'], result)[0] as bigint);
+  }
+
+  /** The receipt of a mined transaction on the node's canonical chain, or null. */
+  async receipt(txHash: string): Promise<Receipt | null> {
+    const r = await this.rpc.send<{
+      transactionHash: string;
+      blockNumber: string | null;
+      blockHash: string | null;
+      status: string;
+    } | null>('eth_getTransactionReceipt', [txHash]);
+    if (!r?.blockNumber || !r.blockHash) return null;
+    return {
+      txHash: r.transactionHash.toLowerCase(),
+      blockNumber: BigInt(r.blockNumber),
+      blockHash: r.blockHash.toLowerCase(),
+      succeeded: BigInt(r.status) === 1n,
+    };
+  }
+
+  /** Whether the node knows the transaction at all (in its pool or mined). */
+  async knowsTransaction(txHash: string): Promise<boolean> {
+    return (await this.rpc.send<unknown>('eth_getTransactionByHash', [txHash])) !== null;
+  }
+
+  /** Broadcasts signed bytes; a node's refusal comes back as RpcAnswerError. */
+  async sendRawTransaction(raw: string): Promise<string> {
+    return (await this.rpc.send<string>('eth_sendRawTransaction', [raw])).toLowerCase();
   }
 
   async tokenDecimals(token: string): Promise<number> {

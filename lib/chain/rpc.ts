@@ -1,8 +1,9 @@
 // JSON-RPC with failover: each call is retried with backoff, moving to the next URL in BSC_RPC_URLS. Shared by
 // every service that reads or writes the chain.
+import CircuitBreaker from 'opossum';
 import { FetchRequest, JsonRpcProvider, Network } from 'ethers';
 import { scrub, type Logger } from '../logger';
-import { classifyRpcRefusal, describeRpcError } from './errors';
+import { classifyRpcRefusal, describeRpcError, rpcErrorCode } from './errors';
 
 export interface RpcOptions {
   urls: string[];
@@ -12,16 +13,37 @@ export interface RpcOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   timeoutMs?: number;
+  /** A provider failing this share of recent calls is skipped for `breakerResetMs` (default 50%, 10 s). */
+  breakerErrorPercent?: number;
+  breakerResetMs?: number;
 }
 
 /** A provider's refusal of a too-large eth_getLogs range: shrink the window, do not fail over. */
 export class RangeTooLargeError extends Error {}
+
+/**
+ * The node refused a transaction it was sent ("nonce too low", "already known", "insufficient funds"): an answer
+ * about the transaction, not a fault of the provider, so it comes back at once rather than being retried elsewhere.
+ */
+export class RpcAnswerError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Methods whose JSON-RPC error answers are about the request, and final. */
+const ANSWERED = new Set(['eth_sendRawTransaction']);
 
 /** A rate limit waits at least this long before the next try (on the next provider). */
 const RATE_LIMIT_DELAY_MS = 1_000;
 
 export class FailoverRpc {
   private readonly providers: JsonRpcProvider[];
+  /** One per provider: a provider that keeps failing is skipped for a while instead of costing a timeout per call. */
+  private readonly breakers: CircuitBreaker<[string, unknown[]], unknown>[];
   private current = 0;
 
   constructor(private readonly options: RpcOptions) {
@@ -34,6 +56,24 @@ export class FailoverRpc {
       request.retryFunc = async () => false;
       return new JsonRpcProvider(request, network, { staticNetwork: network, batchMaxCount: 1 });
     });
+    this.breakers = this.providers.map(
+      (provider) =>
+        new CircuitBreaker((method: string, params: unknown[]) => provider.send(method, params), {
+          timeout: false, // the request's own timeout applies
+          errorThresholdPercentage: options.breakerErrorPercent ?? 50,
+          resetTimeout: options.breakerResetMs ?? 10_000,
+          volumeThreshold: 5,
+          // A node's answer to a bad request (a refusal with a JSON-RPC code) says nothing about the node's health.
+          errorFilter: (error: unknown) =>
+            rpcErrorCode(error) !== undefined &&
+            classifyRpcRefusal(describeRpcError(error).message, describeRpcError(error).httpStatus) !== 'rate-limited',
+        }),
+    );
+  }
+
+  /** Providers whose breaker is open (skipped) right now, by URL index. */
+  get openBreakers(): number[] {
+    return this.breakers.flatMap((breaker, index) => (breaker.opened ? [index] : []));
   }
 
   get url(): string {
@@ -45,10 +85,19 @@ export class FailoverRpc {
     let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       const index = this.current;
+      const breaker = this.breakers[index]!;
+      if (breaker.opened && this.breakers.some((b) => !b.opened)) {
+        this.current = (index + 1) % this.providers.length;
+        attempt--; // a skipped provider costs no attempt while another is closed
+        continue;
+      }
       try {
-        return (await this.providers[index]!.send(method, params)) as T;
+        return (await breaker.fire(method, params)) as T;
       } catch (error) {
         const { message, httpStatus } = describeRpcError(error);
+        const code = rpcErrorCode(error);
+        if (ANSWERED.has(method) && code !== undefined && classifyRpcRefusal(message, httpStatus) !== 'rate-limited')
+          throw new RpcAnswerError(message, code);
         const refusal = classifyRpcRefusal(message, httpStatus);
         if (method === 'eth_getLogs' && refusal === 'range-too-large') throw new RangeTooLargeError(message);
         lastError = error;
@@ -66,6 +115,7 @@ export class FailoverRpc {
   }
 
   destroy(): void {
+    for (const breaker of this.breakers) breaker.shutdown();
     for (const provider of this.providers) provider.destroy();
   }
 }

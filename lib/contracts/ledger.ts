@@ -1,6 +1,7 @@
 // The ledger's contracts: balances, referral earnings, deposit levels and the invariant check.
 import { z } from 'zod';
 import { defineAction, defineChannel } from './define';
+import { jobsAction } from './jobs';
 import { Address, Id, ReferralLevel, TelegramId, TxHash, Units } from './primitives';
 
 /** A sum that a drifted book can make negative (ledger.check reports exactly that). */
@@ -49,6 +50,19 @@ export const LedgerActions = {
   ),
   /** Verifies the ledger's invariants; an operator runs it from the REPL: `call ledger.check`. */
   check: defineAction('ledger.check', z.object({}), LedgerCheck),
+  /** Runs the reward-calculator job now (on whichever replica takes it) and answers what it accrued. */
+  accrueRewards: defineAction(
+    'ledger.accrueRewards',
+    z.object({}),
+    z.object({
+      hours: z.number().int().min(0),
+      accrued: Units,
+      firstHour: z.string().nullable(),
+      lastHour: z.string().nullable(),
+    }),
+  ),
+  /** The ledger's scheduled jobs (reward-calculator) and their last runs. */
+  jobs: jobsAction('ledger'),
 };
 
 // ---- Withdrawals ------------------------------------------------------------------------------------------

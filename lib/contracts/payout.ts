@@ -1,6 +1,7 @@
 // The payout service's contracts: what it tells the ledger, and what operators and the ledger may ask it.
 import { z } from 'zod';
 import { defineAction, defineChannel } from './define';
+import { jobsAction } from './jobs';
 import { Address, BlockNumber, Id, TelegramId, TxHash, Units } from './primitives';
 
 export const PayoutChannels = {
@@ -47,6 +48,7 @@ export const PayoutRecord = z.object({
   lastError: z.string().nullable(),
   attempts: z.number().int().min(0),
 });
+export type PayoutRecord = z.infer<typeof PayoutRecord>;
 
 export const PayoutActions = {
   status: defineAction(
@@ -57,6 +59,10 @@ export const PayoutActions = {
       wallet: Address.nullable(),
       nextNonce: z.string().nullable(),
       leaseHolder: z.string().nullable(),
+      /** This replica's writer id: it writes when it equals leaseHolder. */
+      self: z.string(),
+      /** Why this replica's last writer tick failed (the RPC or the database away), or null. */
+      lastError: z.string().nullable(),
       counts: z.record(z.string(), z.number().int()),
     }),
   ),
@@ -68,6 +74,8 @@ export const PayoutActions = {
    * reach the chain. Once cancelled, a payout is never retried.
    */
   cancel: defineAction('payout.cancel', z.object({ withdrawalId: Id, admin: TelegramId }), PayoutRecord),
+  /** The payout's scheduled jobs (payment-retry) and their last runs. */
+  jobs: jobsAction('payout'),
   /** Paid payouts, by withdrawal id, for the ledger's reconciliation. */
   paid: defineAction(
     'payout.paid',

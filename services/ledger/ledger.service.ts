@@ -13,6 +13,7 @@ import {
   WithdrawalActions,
 } from '../../lib/contracts';
 import { toUnits } from '../../lib/money';
+import { startJobs, type Jobs } from '../../lib/jobs';
 import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox';
 import { defineService } from '../../lib/runtime';
 import { serviceLogger } from '../../lib/logger';
@@ -22,7 +23,8 @@ import { checkLedger } from './checks';
 import { ledgerConfig } from './config';
 import { LEDGER_OUTBOX } from './deposits';
 import { referralEarnings, userBalance } from './queries';
-import { creditRules, withdrawalRules } from './rules';
+import { accrueRewards } from './rewards';
+import { creditRules, rewardRules, withdrawalRules } from './rules';
 import {
   checkDailyLimits,
   checkRequest,
@@ -35,11 +37,19 @@ import {
   WithdrawalRefusal,
 } from './withdrawals';
 
+export const REWARD_CALCULATOR = 'reward-calculator';
+
 export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => {
   const { config, db } = runtime;
   const log = serviceLogger('ledger');
   const rules = creditRules(config);
   const withdrawals = withdrawalRules(config);
+  const rewards = rewardRules(config);
+  let jobs: Jobs | undefined;
+  const scheduledJobs = (): Jobs => {
+    if (!jobs) throw new Error('ledger is not started');
+    return jobs;
+  };
   let state: { relay: OutboxRelay; ports: ChainFactPorts; system: SystemAccounts; broker: ServiceBroker } | undefined;
   const ready = () => {
     if (!state) throw new Error('ledger is not started');
@@ -85,6 +95,10 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         rules.levelThresholds.map((minimum, index) => ({ level: index + 1, minimum: toUnits(minimum) })),
       ),
       check: implement(LedgerActions.check, () => checkLedger(db.pool)),
+      accrueRewards: implement(LedgerActions.accrueRewards, async () =>
+        LedgerActions.accrueRewards.result.parse(await scheduledJobs().runNow(REWARD_CALCULATOR)),
+      ),
+      jobs: implement(LedgerActions.jobs, () => scheduledJobs().status()),
 
       quoteWithdrawal: implement(WithdrawalActions.quote, async (ctx) => {
         const { user, available } = await requester(ctx.params.userId);
@@ -213,9 +227,30 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         log,
       };
       state = { relay, ports, system, broker: this.broker };
+      // Not awaited: a Redis away at start delays the schedule, not the ledger.
+      jobs = startJobs({
+        redis: config.REDIS_URL,
+        namespace: config.NAMESPACE,
+        log,
+        pool: db.pool,
+        jobs: [
+          {
+            name: REWARD_CALCULATOR,
+            // A minute past each hour, when the hour before is complete everywhere.
+            pattern: '1 * * * *',
+            run: async () => {
+              const summary = await accrueRewards(db.pool, system, rewards);
+              if (summary.hours > 0) relay.kick();
+              return { ...summary };
+            },
+          },
+        ],
+      });
     },
 
     async stopped() {
+      await jobs?.stop();
+      jobs = undefined;
       await state?.relay.stop();
     },
   };

@@ -18,13 +18,15 @@ export interface QuietParts {
 }
 
 /** What the whole system consumes and drains (test/support/system.ts). */
-export const SYSTEM_OUTBOXES = ['users_outbox', 'chain_outbox', 'ledger_outbox'] as const;
+export const SYSTEM_OUTBOXES = ['users_outbox', 'chain_outbox', 'ledger_outbox', 'payout_outbox'] as const;
 export const SYSTEM_CONSUMERS = [
   ['deposits.confirmed', 'ledger'],
   ['deposits.reorged', 'ledger'],
   ['notifications.requested', 'notifier'],
   ['alerts.raised', 'notifier'],
   ['users.ban-changed', 'bot-gateway'],
+  ['withdrawals.approved', 'payout'],
+  ['payouts.completed', 'ledger'],
 ] as const;
 
 async function settled(namespace: string, channel: string, group: string): Promise<boolean> {

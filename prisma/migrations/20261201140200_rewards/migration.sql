@@ -21,3 +21,6 @@ CREATE TABLE "reward_periods" (
     "accrued_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "reward_periods_pkey" PRIMARY KEY ("period_start")
 );
+
+-- What each deposit has earned so far, kept with it so the cap (DEPOSIT_REWARD_CAP_PERCENT) is one comparison.
+ALTER TABLE "deposits" ADD COLUMN "rewards_accrued" DECIMAL(78,0) NOT NULL DEFAULT 0;
