@@ -30,10 +30,9 @@ import {
   checkRequest,
   findWithdrawal,
   listWithdrawals,
-  requestWithdrawal,
-  transition,
   type Transition,
   userMessages,
+  WithdrawalDesk,
   WithdrawalRefusal,
 } from './withdrawals';
 
@@ -50,23 +49,24 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
     if (!jobs) throw new Error('ledger is not started');
     return jobs;
   };
-  let state: { relay: OutboxRelay; ports: ChainFactPorts; system: SystemAccounts; broker: ServiceBroker } | undefined;
+  let state:
+    | { relay: OutboxRelay; ports: ChainFactPorts; system: SystemAccounts; desk: WithdrawalDesk; broker: ServiceBroker }
+    | undefined;
   const ready = () => {
     if (!state) throw new Error('ledger is not started');
     return state;
   };
 
-  /** The requesting user and their available balance; a banned or unknown user may not withdraw. */
+  /** The requesting user; a banned or unknown user may not withdraw. */
   async function requester(userId: string) {
     const user = await callAction(ready().broker, UsersActions.get, { userId }, { timeout: 5000, retries: 2 });
     if (!user) throw new WithdrawalRefusal('USER_NOT_FOUND', 'no such user', {}, 404);
     if (user.isBanned) throw new WithdrawalRefusal('USER_BANNED', 'the user is banned', {}, 403);
-    const balance = await userBalance(db.prisma, userId);
-    return { user, available: balance.available };
+    return user;
   }
 
   async function move(withdrawalId: string, step: Transition) {
-    const { withdrawal, changed } = await transition(db.pool, ready().system, withdrawalId, step);
+    const { withdrawal, changed } = await ready().desk.move(withdrawalId, step);
     if (changed) {
       ready().relay.kick();
       log.info({ user_id: withdrawal.userId, withdrawal_id: withdrawalId }, `withdrawal ${withdrawal.status}`);
@@ -101,8 +101,9 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
       jobs: implement(LedgerActions.jobs, () => scheduledJobs().status()),
 
       quoteWithdrawal: implement(WithdrawalActions.quote, async (ctx) => {
-        const { user, available } = await requester(ctx.params.userId);
+        const user = await requester(ctx.params.userId);
         const amount = BigInt(ctx.params.amount);
+        const { available } = await userBalance(db.prisma, user.id);
         const quote = checkRequest(withdrawals, user, amount, available);
         await checkDailyLimits(db.pool, withdrawals, user.id, amount);
         return {
@@ -117,16 +118,8 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
       }),
       requestWithdrawal: implement(WithdrawalActions.request, async (ctx) => {
         const { userId, amount, idempotencyKey } = ctx.params;
-        const { user, available } = await requester(userId);
-        const result = await requestWithdrawal(
-          db.pool,
-          ready().system,
-          withdrawals,
-          user,
-          BigInt(amount),
-          idempotencyKey,
-          available,
-        );
+        const user = await requester(userId);
+        const result = await ready().desk.request(user, BigInt(amount), idempotencyKey);
         if (result.created) {
           ready().relay.kick();
           log.info(
@@ -226,7 +219,7 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         onCommitted: () => relay.kick(),
         log,
       };
-      state = { relay, ports, system, broker: this.broker };
+      state = { relay, ports, system, desk: new WithdrawalDesk(db.pool, system, withdrawals), broker: this.broker };
       // Not awaited: a Redis away at start delays the schedule, not the ledger.
       jobs = startJobs({
         redis: config.REDIS_URL,
@@ -251,6 +244,7 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
     async stopped() {
       await jobs?.stop();
       jobs = undefined;
+      await state?.desk.idle();
       await state?.relay.stop();
     },
   };

@@ -22,6 +22,7 @@ import { toUnits } from '../../lib/money';
 import { enqueue } from '../../lib/outbox';
 import { AccountKind, type SystemAccounts } from './accounts';
 import { LEDGER_OUTBOX } from './deposits';
+import { answer, GroupCommit, refuse, unwrap, type Outcome } from './group-commit';
 import { postTransfers, type TransferSpec } from './journal';
 
 export interface WithdrawalRules {
@@ -54,10 +55,11 @@ interface WithdrawalRow {
   reject_reason: string | null;
   tx_hash: string | null;
   created_at: Date;
+  idempotency_key: string;
 }
 
 const COLUMNS =
-  'id::text, user_id::text, amount::text, fee::text, destination, status, request_hash, decided_by, reject_reason, tx_hash, created_at';
+  'id::text, user_id::text, amount::text, fee::text, destination, status, request_hash, decided_by, reject_reason, tx_hash, created_at, idempotency_key';
 
 export function toRecord(row: WithdrawalRow): WithdrawalRecord {
   return {
@@ -76,10 +78,6 @@ export function toRecord(row: WithdrawalRow): WithdrawalRecord {
 
 /** The request a key stands for: the same key with another amount is refused. */
 const requestHash = (amount: bigint) => createHash('sha256').update(`withdraw:${amount}`).digest('hex');
-
-const INSUFFICIENT = (error: unknown) =>
-  (error as { code?: string; constraint?: string }).code === '23514' &&
-  (error as { constraint?: string }).constraint === 'accounts_user_balance_not_negative';
 
 export interface Quote {
   amount: bigint;
@@ -150,6 +148,17 @@ function announcements(w: WithdrawalRecord): OutboxMessage[] {
   return [];
 }
 
+const userLimitReached = (rules: WithdrawalRules, used: bigint) =>
+  new WithdrawalRefusal('DAILY_LIMIT_USER', "this withdrawal would pass the user's daily limit", {
+    limit: toUnits(rules.dailyLimitUser),
+    used: used.toString(),
+  });
+
+const globalLimitReached = (rules: WithdrawalRules) =>
+  new WithdrawalRefusal('DAILY_LIMIT_GLOBAL', "the platform's daily withdrawal limit is reached", {
+    limit: toUnits(rules.dailyLimitGlobal),
+  });
+
 /** What the daily limits leave for this user now (the request checks again under its lock). */
 export async function checkDailyLimits(pool: pg.Pool, rules: WithdrawalRules, userId: string, amount: bigint) {
   const { rows } = await pool.query<{ user_total: string; day_total: string }>({
@@ -161,15 +170,8 @@ export async function checkDailyLimits(pool: pg.Pool, rules: WithdrawalRules, us
     values: [userId],
   });
   const { user_total, day_total } = rows[0]!;
-  if (BigInt(user_total) + amount > rules.dailyLimitUser)
-    throw new WithdrawalRefusal('DAILY_LIMIT_USER', "this withdrawal would pass the user's daily limit", {
-      limit: toUnits(rules.dailyLimitUser),
-      used: user_total,
-    });
-  if (BigInt(day_total) + amount > rules.dailyLimitGlobal)
-    throw new WithdrawalRefusal('DAILY_LIMIT_GLOBAL', "the platform's daily withdrawal limit is reached", {
-      limit: toUnits(rules.dailyLimitGlobal),
-    });
+  if (BigInt(user_total) + amount > rules.dailyLimitUser) throw userLimitReached(rules, BigInt(user_total));
+  if (BigInt(day_total) + amount > rules.dailyLimitGlobal) throw globalLimitReached(rules);
 }
 
 export interface RequestResult {
@@ -177,28 +179,171 @@ export interface RequestResult {
   created: boolean;
 }
 
-async function existing(client: pg.Pool | pg.PoolClient, userId: string, key: string, hash: string) {
-  const { rows } = await client.query<WithdrawalRow>(
-    `SELECT ${COLUMNS} FROM withdrawals WHERE user_id = $1 AND idempotency_key = $2`,
-    [userId, key],
+export interface HoldRequest {
+  user: UserRecord;
+  amount: bigint;
+  idempotencyKey: string;
+}
+
+const idempotencyConflict = (withdrawalId: string) =>
+  new WithdrawalRefusal(
+    'IDEMPOTENCY_CONFLICT',
+    'this idempotency key was used for another request',
+    { withdrawalId },
+    409,
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  if (row.request_hash !== hash)
-    throw new WithdrawalRefusal(
-      'IDEMPOTENCY_CONFLICT',
-      'this idempotency key was used for another request',
-      { withdrawalId: row.id },
-      409,
-    );
-  return { withdrawal: toRecord(row), created: false };
+
+/** The same key answers its first withdrawal; with another amount it is refused. */
+function repeated(first: WithdrawalRecord, firstHash: string, hash: string): Outcome<RequestResult> {
+  return firstHash === hash ? answer({ withdrawal: first, created: false }) : refuse(idempotencyConflict(first.id));
 }
 
 /**
- * Holds amount + fee and records the withdrawal, or answers what the same key answered before. The user's account
- * row is locked first, so this user's concurrent requests queue: the daily limit and the balance are checked
- * against everything committed before, and the balance CHECK makes an overdraft impossible anyway.
+ * Holds amount + fee and records a withdrawal for each request of a batch, in the caller's transaction, each decided
+ * as if the requests came one after another in this order: a key already used answers its first withdrawal (or is
+ * refused with another amount), and each new request is checked against the balance and the daily limits that the
+ * ones before it left. Refused requests write nothing and the others commit. The users' account rows are locked
+ * first (in id order, as every posting does), so what is read of these users after is final until commit (the balance
+ * CHECK stands behind the arithmetic); the day's total is taken last, and refuses the batch if others took it meanwhile.
  */
+export async function holdWithdrawals(
+  client: pg.PoolClient,
+  system: SystemAccounts,
+  rules: WithdrawalRules,
+  requests: readonly HoldRequest[],
+): Promise<Outcome<RequestResult>[]> {
+  const userIds = [...new Set(requests.map((r) => r.user.id))];
+  const locked = await client.query<{ user_id: string; kind: string; balance: string }>({
+    name: 'ledger.withdraw.lock',
+    text: `SELECT user_id::text, kind, balance::text FROM accounts
+           WHERE user_id = ANY($1::bigint[]) AND kind IN ('user_available', 'user_held')
+           ORDER BY user_id, kind FOR UPDATE`,
+    values: [userIds],
+  });
+  // One row per key already used (or one row of nulls), each carrying the day's total and the users' recent totals.
+  const committed = await client.query<
+    { day_total: string; recent: Record<string, string> | null } & Partial<WithdrawalRow>
+  >({
+    name: 'ledger.withdraw.committed',
+    text: `WITH recent AS (
+             SELECT user_id, SUM(amount) AS total FROM withdrawals
+             WHERE user_id = ANY($1::bigint[]) AND created_at > now() - interval '24 hours'
+               AND status IN ('pending_approval', 'approved', 'paid')
+             GROUP BY user_id
+           )
+           SELECT (SELECT COALESCE(MAX(total), 0) FROM withdrawal_days WHERE day = (now() AT TIME ZONE 'UTC')::date)::text
+                    AS day_total,
+                  r.recent, e.*
+           FROM (SELECT json_object_agg(user_id::text, total::text) AS recent FROM recent) r
+           LEFT JOIN LATERAL (
+             SELECT ${COLUMNS} FROM withdrawals JOIN unnest($2::bigint[], $3::text[]) AS k(key_user, ikey)
+               ON user_id = k.key_user AND idempotency_key = k.ikey
+           ) e ON true`,
+    values: [userIds, requests.map((r) => r.user.id), requests.map((r) => r.idempotencyKey)],
+  });
+  const available = new Map(userIds.map((id) => [id, 0n]));
+  for (const row of locked.rows)
+    if (row.kind === AccountKind.userAvailable) available.set(row.user_id, BigInt(row.balance));
+  const first = committed.rows[0]!;
+  const recent = new Map(Object.entries(first.recent ?? {}).map(([id, sum]) => [id, BigInt(sum)]));
+  let dayTotal = BigInt(first.day_total);
+  const keyOf = (userId: string, key: string) => `${userId}\u0000${key}`;
+  const used = new Map<string, WithdrawalRow>();
+  for (const row of committed.rows)
+    if (row.id) used.set(keyOf(row.user_id!, row.idempotency_key!), row as WithdrawalRow);
+
+  const outcomes: Outcome<RequestResult>[] = new Array(requests.length);
+  /** New withdrawals by key, with the requests of this batch that repeat them. */
+  const fresh = new Map<string, { index: number; quote: Quote; hash: string; repeats: number[] }>();
+  for (const [index, request] of requests.entries()) {
+    const hash = requestHash(request.amount);
+    const key = keyOf(request.user.id, request.idempotencyKey);
+    const before = used.get(key);
+    if (before) {
+      outcomes[index] = repeated(toRecord(before), before.request_hash, hash);
+      continue;
+    }
+    const earlier = fresh.get(key);
+    if (earlier) {
+      earlier.repeats.push(index);
+      continue;
+    }
+    try {
+      const userId = request.user.id;
+      const quote = checkRequest(rules, request.user, request.amount, available.get(userId)!);
+      const userTotal = recent.get(userId) ?? 0n;
+      if (userTotal + quote.amount > rules.dailyLimitUser) throw userLimitReached(rules, userTotal);
+      if (dayTotal + quote.amount > rules.dailyLimitGlobal) throw globalLimitReached(rules);
+      available.set(userId, quote.available - quote.total);
+      recent.set(userId, userTotal + quote.amount);
+      dayTotal += quote.amount;
+      fresh.set(key, { index, quote, hash, repeats: [] });
+    } catch (error) {
+      if (!(error instanceof WithdrawalRefusal)) throw error;
+      outcomes[index] = refuse(error);
+    }
+  }
+  if (fresh.size === 0) return outcomes;
+
+  const made = [...fresh.values()];
+  const { rows } = await client.query<WithdrawalRow>({
+    name: 'ledger.withdraw.insert',
+    text: `WITH x AS (
+             SELECT * FROM unnest($1::bigint[], $2::numeric[], $3::numeric[], $4::text[], $5::text[], $6::text[], $7::text[])
+               WITH ORDINALITY AS x(user_id, amount, fee, destination, status, idempotency_key, request_hash, n)
+           )
+           INSERT INTO withdrawals (user_id, amount, fee, destination, status, idempotency_key, request_hash)
+           SELECT user_id, amount, fee, destination, status, idempotency_key, request_hash FROM x ORDER BY n
+           ON CONFLICT (user_id, idempotency_key) DO NOTHING
+           RETURNING ${COLUMNS}`,
+    values: [
+      made.map((m) => requests[m.index]!.user.id),
+      made.map((m) => m.quote.amount.toString()),
+      made.map((m) => m.quote.fee.toString()),
+      made.map((m) => m.quote.destination),
+      made.map((m) => (m.quote.needsApproval ? 'pending_approval' : 'approved')),
+      made.map((m) => requests[m.index]!.idempotencyKey),
+      made.map((m) => m.hash),
+    ],
+  });
+  // The account locks keep every other writer of these keys out, so a key taken meanwhile is a broken assumption.
+  if (rows.length !== made.length) throw new Error('an idempotency key was taken while its user was locked');
+  const byKey = new Map(rows.map((row) => [keyOf(row.user_id, row.idempotency_key), toRecord(row)]));
+  const withdrawals = made.map((m) => {
+    const request = requests[m.index]!;
+    const withdrawal = byKey.get(keyOf(request.user.id, request.idempotencyKey))!;
+    outcomes[m.index] = answer({ withdrawal, created: true });
+    for (const again of m.repeats) outcomes[again] = repeated(withdrawal, m.hash, requestHash(requests[again]!.amount));
+    return withdrawal;
+  });
+  await postTransfers(client, system, withdrawals.map(holdTransfer));
+  await enqueue(
+    client,
+    LEDGER_OUTBOX,
+    withdrawals.flatMap((withdrawal) => [
+      notify(`withdrawal-requested:${withdrawal.id}`, withdrawal.userId, 'withdrawal.requested', {
+        withdrawalId: withdrawal.id,
+        amount: withdrawal.amount,
+        fee: withdrawal.fee,
+        destination: withdrawal.destination,
+      }),
+      ...announcements(withdrawal),
+    ]),
+  );
+  // Last, so the platform's one hot row is held only across the commit. The day's total read above was not locked:
+  // if others took what it left meanwhile, the batch is refused here, and the group commit decides each alone.
+  const day = await client.query({
+    name: 'ledger.withdraw.day',
+    text: `INSERT INTO withdrawal_days (day, total) SELECT (now() AT TIME ZONE 'UTC')::date, $1::numeric WHERE $1::numeric <= $2::numeric
+           ON CONFLICT (day) DO UPDATE SET total = withdrawal_days.total + EXCLUDED.total
+           WHERE withdrawal_days.total + EXCLUDED.total <= $2::numeric`,
+    values: [made.reduce((sum, m) => sum + m.quote.amount, 0n).toString(), rules.dailyLimitGlobal.toString()],
+  });
+  if (day.rowCount !== 1) throw globalLimitReached(rules);
+  return outcomes;
+}
+
+/** One request in its own transaction: {@link holdWithdrawals} for a batch of one. */
 export async function requestWithdrawal(
   pool: pg.Pool,
   system: SystemAccounts,
@@ -206,79 +351,11 @@ export async function requestWithdrawal(
   user: UserRecord,
   amount: bigint,
   idempotencyKey: string,
-  available: bigint,
 ): Promise<RequestResult> {
-  const hash = requestHash(amount);
-  const first = await existing(pool, user.id, idempotencyKey, hash);
-  if (first) return first;
-  const quote = checkRequest(rules, user, amount, available);
-  try {
-    return await inTransaction(pool, async (client) => {
-      await client.query({
-        name: 'ledger.withdraw.lock',
-        text: `SELECT 1 FROM accounts WHERE user_id = $1 AND kind = 'user_available' FOR UPDATE`,
-        values: [user.id],
-      });
-      const { rows } = await client.query<WithdrawalRow & { recent: string }>({
-        name: 'ledger.withdraw.insert',
-        text: `WITH recent AS (
-                 SELECT COALESCE(SUM(amount), 0) AS total FROM withdrawals
-                 WHERE user_id = $1 AND created_at > now() - interval '24 hours'
-                   AND status IN ('pending_approval', 'approved', 'paid')
-               )
-               INSERT INTO withdrawals (user_id, amount, fee, destination, status, idempotency_key, request_hash)
-               SELECT $1, $2, $3, $4, $5, $6, $7 FROM recent WHERE recent.total + $2::numeric <= $8::numeric
-               ON CONFLICT (user_id, idempotency_key) DO NOTHING
-               RETURNING ${COLUMNS}`,
-        values: [
-          user.id,
-          quote.amount.toString(),
-          quote.fee.toString(),
-          quote.destination,
-          quote.needsApproval ? 'pending_approval' : 'approved',
-          idempotencyKey,
-          hash,
-          rules.dailyLimitUser.toString(),
-        ],
-      });
-      const row = rows[0];
-      if (!row) {
-        // The same key committed meanwhile, or the user's daily limit is reached.
-        const same = await existing(client, user.id, idempotencyKey, hash);
-        if (same) return same;
-        throw new WithdrawalRefusal('DAILY_LIMIT_USER', "this withdrawal would pass the user's daily limit", {
-          limit: toUnits(rules.dailyLimitUser),
-        });
-      }
-      const day = await client.query({
-        name: 'ledger.withdraw.day',
-        text: `INSERT INTO withdrawal_days (day, total) SELECT (now() AT TIME ZONE 'UTC')::date, $1::numeric WHERE $1::numeric <= $2::numeric
-               ON CONFLICT (day) DO UPDATE SET total = withdrawal_days.total + EXCLUDED.total
-               WHERE withdrawal_days.total + EXCLUDED.total <= $2::numeric`,
-        values: [quote.amount.toString(), rules.dailyLimitGlobal.toString()],
-      });
-      if (day.rowCount !== 1)
-        throw new WithdrawalRefusal('DAILY_LIMIT_GLOBAL', "the platform's daily withdrawal limit is reached", {
-          limit: toUnits(rules.dailyLimitGlobal),
-        });
-      const withdrawal = toRecord(row);
-      await postTransfers(client, system, [holdTransfer(withdrawal)]);
-      await enqueue(client, LEDGER_OUTBOX, [
-        notify(`withdrawal-requested:${withdrawal.id}`, withdrawal.userId, 'withdrawal.requested', {
-          withdrawalId: withdrawal.id,
-          amount: withdrawal.amount,
-          fee: withdrawal.fee,
-          destination: withdrawal.destination,
-        }),
-        ...announcements(withdrawal),
-      ]);
-      return { withdrawal, created: true };
-    });
-  } catch (error) {
-    if (INSUFFICIENT(error))
-      throw new WithdrawalRefusal('INSUFFICIENT_FUNDS', 'the available balance does not cover amount and fee');
-    throw error;
-  }
+  const [outcome] = await inTransaction(pool, (client) =>
+    holdWithdrawals(client, system, rules, [{ user, amount, idempotencyKey }]),
+  );
+  return unwrap(outcome!);
 }
 
 const total = (w: WithdrawalRecord) => BigInt(w.amount) + BigInt(w.fee);
@@ -351,52 +428,136 @@ export interface Transition {
   messages?(w: WithdrawalRecord): OutboxMessage[];
 }
 
+export interface Move {
+  withdrawalId: string;
+  step: Transition;
+}
+
+export interface MoveResult {
+  withdrawal: WithdrawalRecord;
+  changed: boolean;
+}
+
 /**
- * Moves a withdrawal from one of `from` to `to` once: a repeat of a move already made answers the current state
- * (idempotent), any other state is refused.
+ * Moves each withdrawal of a batch from one of its step's `from` to its `to` once, in the caller's transaction: a
+ * repeat of a move already made answers the current state (idempotent), any other state is refused, and the others
+ * still move. The rows are locked in id order, so concurrent batches never deadlock. A withdrawal appears at most once
+ * in a batch (the group commit keys moves by withdrawal).
  */
+export async function moveWithdrawals(
+  client: pg.PoolClient,
+  system: SystemAccounts,
+  moves: readonly Move[],
+): Promise<Outcome<MoveResult>[]> {
+  if (new Set(moves.map((m) => m.withdrawalId)).size !== moves.length)
+    throw new Error('a withdrawal may move only once in a batch');
+  const { rows } = await client.query<WithdrawalRow>({
+    name: 'ledger.withdraw.move',
+    text: `WITH x AS (
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
+               AS x(move_id, move_from, move_to, by_admin, why, paid_by, resolves)
+           ), locked AS MATERIALIZED (
+             SELECT w.id AS locked_id FROM withdrawals w JOIN x ON x.move_id = w.id ORDER BY w.id FOR NO KEY UPDATE OF w
+           )
+           UPDATE withdrawals SET status = x.move_to,
+             decided_by = COALESCE(x.by_admin, decided_by),
+             decided_at = CASE WHEN x.by_admin IS NULL THEN decided_at ELSE now() END,
+             reject_reason = COALESCE(x.why, reject_reason), tx_hash = COALESCE(x.paid_by, tx_hash),
+             resolved_at = CASE WHEN x.resolves THEN now() ELSE resolved_at END
+           FROM x JOIN locked ON locked.locked_id = x.move_id
+           WHERE withdrawals.id = x.move_id AND withdrawals.status = ANY(string_to_array(x.move_from, ','))
+           RETURNING ${COLUMNS.split(', ')
+             .map((column) => `withdrawals.${column}`)
+             .join(', ')}`,
+    values: [
+      moves.map((m) => m.withdrawalId),
+      moves.map((m) => m.step.from.join(',')),
+      moves.map((m) => m.step.to),
+      moves.map((m) => m.step.decidedBy ?? null),
+      moves.map((m) => m.step.reason ?? null),
+      moves.map((m) => m.step.txHash ?? null),
+      moves.map((m) => m.step.resolution !== undefined),
+    ],
+  });
+  const moved = new Map(rows.map((row) => [row.id, toRecord(row)]));
+  const unmoved = moves.filter((m) => !moved.has(m.withdrawalId)).map((m) => m.withdrawalId);
+  const current = new Map(
+    unmoved.length === 0
+      ? []
+      : (
+          await client.query<WithdrawalRow>(`SELECT ${COLUMNS} FROM withdrawals WHERE id = ANY($1::bigint[])`, [
+            unmoved,
+          ])
+        ).rows.map((row) => [row.id, toRecord(row)]),
+  );
+  const transfers: TransferSpec[] = [];
+  const messages: OutboxMessage[] = [];
+  const outcomes = moves.map(({ withdrawalId, step }): Outcome<MoveResult> => {
+    const withdrawal = moved.get(withdrawalId);
+    if (!withdrawal) {
+      const now = current.get(withdrawalId);
+      if (!now) return refuse(new WithdrawalRefusal('WITHDRAWAL_NOT_FOUND', 'no such withdrawal', {}, 404));
+      if (now.status === step.to) return answer({ withdrawal: now, changed: false });
+      return refuse(
+        new WithdrawalRefusal('WITHDRAWAL_STATE', `the withdrawal is ${now.status}`, { status: now.status }, 409),
+      );
+    }
+    if (step.resolution === 'post') transfers.push(postTransfer(withdrawal));
+    if (step.resolution === 'void') transfers.push(voidTransfer(withdrawal));
+    messages.push(...announcements(withdrawal), ...(step.messages?.(withdrawal) ?? []));
+    return answer({ withdrawal, changed: true });
+  });
+  if (transfers.length > 0) await postTransfers(client, system, transfers);
+  await enqueue(client, LEDGER_OUTBOX, messages);
+  return outcomes;
+}
+
+/** One move in its own transaction: {@link moveWithdrawals} for a batch of one. */
 export async function transition(
   pool: pg.Pool,
   system: SystemAccounts,
   withdrawalId: string,
   step: Transition,
-): Promise<{ withdrawal: WithdrawalRecord; changed: boolean }> {
-  return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<WithdrawalRow>(
-      `UPDATE withdrawals SET status = $2,
-         decided_by = COALESCE($3, decided_by), decided_at = CASE WHEN $3::text IS NULL THEN decided_at ELSE now() END,
-         reject_reason = COALESCE($4, reject_reason), tx_hash = COALESCE($5, tx_hash),
-         resolved_at = CASE WHEN $6 THEN now() ELSE resolved_at END
-       WHERE id = $1 AND status = ANY($7::text[])
-       RETURNING ${COLUMNS}`,
-      [
-        withdrawalId,
-        step.to,
-        step.decidedBy ?? null,
-        step.reason ?? null,
-        step.txHash ?? null,
-        step.resolution !== undefined,
-        step.from,
-      ],
-    );
-    const row = rows[0];
-    if (!row) {
-      const current = await findWithdrawal(client, withdrawalId);
-      if (!current) throw new WithdrawalRefusal('WITHDRAWAL_NOT_FOUND', 'no such withdrawal', {}, 404);
-      if (current.status === step.to) return { withdrawal: current, changed: false };
-      throw new WithdrawalRefusal(
-        'WITHDRAWAL_STATE',
-        `the withdrawal is ${current.status}`,
-        { status: current.status },
-        409,
-      );
-    }
-    const withdrawal = toRecord(row);
-    if (step.resolution === 'post') await postTransfers(client, system, [postTransfer(withdrawal)]);
-    if (step.resolution === 'void') await postTransfers(client, system, [voidTransfer(withdrawal)]);
-    await enqueue(client, LEDGER_OUTBOX, [...announcements(withdrawal), ...(step.messages?.(withdrawal) ?? [])]);
-    return { withdrawal, changed: true };
-  });
+): Promise<MoveResult> {
+  const [outcome] = await inTransaction(pool, (client) => moveWithdrawals(client, system, [{ withdrawalId, step }]));
+  return unwrap(outcome!);
+}
+
+/**
+ * The service's way in: holds and moves of concurrent callers are committed together (group-commit.ts), each with
+ * its own answer, idempotency and refusal, so a hot row (one user's balance, the day's total) takes one turn per
+ * batch instead of one per request.
+ */
+export class WithdrawalDesk {
+  private readonly holds: GroupCommit<HoldRequest, RequestResult>;
+  private readonly moves: GroupCommit<Move, MoveResult>;
+
+  constructor(pool: pg.Pool, system: SystemAccounts, rules: WithdrawalRules, maxBatch = 100) {
+    this.holds = new GroupCommit({
+      pool,
+      maxBatch,
+      run: (client, batch) => holdWithdrawals(client, system, rules, batch),
+    });
+    this.moves = new GroupCommit({
+      pool,
+      maxBatch,
+      key: (move) => move.withdrawalId,
+      run: (client, batch) => moveWithdrawals(client, system, batch),
+    });
+  }
+
+  request(user: UserRecord, amount: bigint, idempotencyKey: string): Promise<RequestResult> {
+    return this.holds.submit({ user, amount, idempotencyKey });
+  }
+
+  move(withdrawalId: string, step: Transition): Promise<MoveResult> {
+    return this.moves.submit({ withdrawalId, step });
+  }
+
+  /** Resolves once everything submitted so far is answered (before the pool closes). */
+  async idle(): Promise<void> {
+    await Promise.all([this.holds.idle(), this.moves.idle()]);
+  }
 }
 
 export const OPEN_STATUSES = OPEN;

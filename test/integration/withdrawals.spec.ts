@@ -6,11 +6,18 @@ import { ensureSystemAccounts, type SystemAccounts } from '../../services/ledger
 import { checkLedger } from '../../services/ledger/checks';
 import { creditDeposit, creditNotifications, planCredit, type CreditRules } from '../../services/ledger/deposits';
 import { userBalance } from '../../services/ledger/queries';
+import { inTransaction } from '../../lib/db';
+import type { Outcome } from '../../services/ledger/group-commit';
 import {
+  holdWithdrawals,
+  moveWithdrawals,
   requestWithdrawal,
   transition,
   userMessages,
+  WithdrawalDesk,
   WithdrawalRefusal,
+  type HoldRequest,
+  type Move,
   type WithdrawalRules,
 } from '../../services/ledger/withdrawals';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -79,9 +86,8 @@ describe('withdrawals on PostgreSQL', () => {
     await creditDeposit(db.pool, system, d, plan, creditNotifications(d, plan, creditRules));
   }
 
-  const available = async (userId: string) => (await userBalance(db.prisma, userId)).available;
-  const request = async (u: UserRecord, amount: bigint, key: string) =>
-    requestWithdrawal(db.pool, system, rules, u, amount, key, await available(u.id));
+  const request = (u: UserRecord, amount: bigint, key: string) =>
+    requestWithdrawal(db.pool, system, rules, u, amount, key);
   const outbox = async (channel: string) =>
     (
       await db.pool.query<{ payload: Record<string, unknown> }>(
@@ -129,8 +135,8 @@ describe('withdrawals on PostgreSQL', () => {
     // Each takes 11 (10 + fee 1): 90 fit into 1000.
     const results = await Promise.allSettled(
       Array.from({ length: 200 }, (_, i) =>
-        // The balance is read before the lock, as the service does; the database refuses what does not fit.
-        requestWithdrawal(db.pool, system, rules, user('3'), usdt('10'), `c-${i}`, usdt('1000')),
+        // Each is decided against the balance as it is under the user's lock.
+        requestWithdrawal(db.pool, system, rules, user('3'), usdt('10'), `c-${i}`),
       ),
     );
     const created = results.filter((r) => r.status === 'fulfilled');
@@ -145,8 +151,8 @@ describe('withdrawals on PostgreSQL', () => {
     const tight = { ...rules, dailyLimitUser: usdt('50'), dailyLimitGlobal: usdt('80') };
     await fund('4', usdt('500'));
     await fund('5', usdt('500'));
-    const ask = async (id: string, amount: string, key: string) =>
-      requestWithdrawal(db.pool, system, tight, user(id), usdt(amount), key, await available(id));
+    const ask = (id: string, amount: string, key: string) =>
+      requestWithdrawal(db.pool, system, tight, user(id), usdt(amount), key);
     await ask('4', '30', 'a');
     expect((await refusal(ask('4', '21', 'b'))).type).to.equal('DAILY_LIMIT_USER');
     await ask('4', '20', 'c');
@@ -195,5 +201,167 @@ describe('withdrawals on PostgreSQL', () => {
     const check = await checkLedger(db.pool);
     expect(check.problems).to.deep.equal([]);
     expect(check.totals).to.include({ payoutsClearing: usdt('50').toString(), withdrawalFees: usdt('1').toString() });
+  });
+
+  describe('in batches (one transaction for many requests, each with its own answer)', () => {
+    const hold = (userId: string, amount: string, key: string): HoldRequest => ({
+      user: user(userId),
+      amount: usdt(amount),
+      idempotencyKey: key,
+    });
+    const holds = (batch: HoldRequest[], batchRules = rules) =>
+      inTransaction(db.pool, (client) => holdWithdrawals(client, system, batchRules, batch));
+    const moves = (batch: Move[]) => inTransaction(db.pool, (client) => moveWithdrawals(client, system, batch));
+    const refusalType = (outcome: Outcome<unknown>) =>
+      outcome.ok ? 'answered' : (outcome.error as WithdrawalRefusal).type;
+    const heldIds = (outcomes: Outcome<{ withdrawal: { id: string } }>[]) =>
+      outcomes.map((o) => (o.ok ? o.value.withdrawal.id : undefined));
+
+    it('refuses alone the request that would overdraw, and commits the ones before and after it', async () => {
+      await fund('11', usdt('100'));
+      // 51 of 100, then 61 does not fit the 49 left, then 41 does.
+      const outcomes = await holds([hold('11', '50', 'a'), hold('11', '60', 'b'), hold('11', '40', 'c')]);
+      expect(outcomes.map(refusalType)).to.deep.equal(['answered', 'INSUFFICIENT_FUNDS', 'answered']);
+      expect(await userBalance(db.prisma, '11')).to.deep.equal({ available: usdt('8'), held: usdt('92') });
+      expect((await db.pool.query('SELECT 1 FROM withdrawals WHERE user_id = 11')).rowCount).to.equal(2);
+      expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+    });
+
+    it('answers a key repeated in one batch with its first withdrawal, and refuses it with another amount', async () => {
+      await fund('12', usdt('100'));
+      const outcomes = await holds([
+        hold('12', '20', 'same'),
+        hold('12', '20', 'same'),
+        hold('12', '30', 'same'),
+        hold('12', '10', 'other'),
+      ]);
+      expect(outcomes.map(refusalType)).to.deep.equal(['answered', 'answered', 'IDEMPOTENCY_CONFLICT', 'answered']);
+      const [first, again] = outcomes as { ok: true; value: { withdrawal: { id: string }; created: boolean } }[];
+      expect(first!.value.created).to.equal(true);
+      expect(again!.value).to.deep.equal({ withdrawal: first!.value.withdrawal, created: false });
+      // Held once: 21 + 11.
+      expect(await userBalance(db.prisma, '12')).to.deep.equal({ available: usdt('68'), held: usdt('32') });
+      // A later batch with the committed key answers the same withdrawal.
+      const later = await holds([hold('12', '20', 'same')]);
+      expect(heldIds(later)).to.deep.equal([first!.value.withdrawal.id]);
+      expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+    });
+
+    it('decides afresh a key whose first request in the batch was refused, as one after the other would', async () => {
+      await fund('13', usdt('50'));
+      const outcomes = await holds([hold('13', '80', 'k'), hold('13', '30', 'k')]);
+      expect(outcomes.map(refusalType)).to.deep.equal(['INSUFFICIENT_FUNDS', 'answered']);
+      expect(await userBalance(db.prisma, '13')).to.deep.equal({ available: usdt('19'), held: usdt('31') });
+    });
+
+    it('counts the requests before in the batch against the daily limits', async () => {
+      await fund('14', usdt('500'));
+      await fund('15', usdt('500'));
+      const tight = { ...rules, dailyLimitUser: usdt('50'), dailyLimitGlobal: usdt('80') };
+      const outcomes = await holds(
+        [
+          hold('14', '30', 'a'),
+          hold('14', '21', 'b'),
+          hold('14', '20', 'c'),
+          hold('15', '30', 'd'),
+          hold('15', '10', 'e'),
+        ],
+        tight,
+      );
+      expect(outcomes.map(refusalType)).to.deep.equal([
+        'answered',
+        'DAILY_LIMIT_USER',
+        'answered',
+        'answered',
+        'DAILY_LIMIT_GLOBAL',
+      ]);
+      expect(await userBalance(db.prisma, '15')).to.deep.equal({ available: usdt('469'), held: usdt('31') });
+      expect((await db.pool.query<{ total: string }>('SELECT total::text FROM withdrawal_days')).rows).to.deep.equal([
+        { total: usdt('80').toString() },
+      ]);
+    });
+
+    it("refuses the whole batch when others took the day's total after it was read", async () => {
+      await fund('16', usdt('500'));
+      const tight = { ...rules, dailyLimitGlobal: usdt('100') };
+      await db.pool.query(`INSERT INTO withdrawal_days (day, total) VALUES ((now() AT TIME ZONE 'UTC')::date, 0)`);
+      // Another transaction holds the day's row and takes 85 of it while the batch decides on 0.
+      const other = await db.pool.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query(`UPDATE withdrawal_days SET total = ${usdt('85')}`);
+        const batch = holds([hold('16', '10', 'a'), hold('16', '10', 'b')], tight);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await other.query('COMMIT');
+        expect((await refusal(batch)).type).to.equal('DAILY_LIMIT_GLOBAL');
+      } finally {
+        other.release();
+      }
+      expect(await userBalance(db.prisma, '16')).to.deep.equal({ available: usdt('500'), held: 0n });
+      expect((await db.pool.query('SELECT 1 FROM withdrawals')).rowCount).to.equal(0);
+    });
+
+    it('moves each withdrawal of a batch once, refusing alone the ones in another state', async () => {
+      await fund('17', usdt('500'));
+      const held = heldIds(
+        await holds([hold('17', '10', 'a'), hold('17', '20', 'b'), hold('17', '150', 'c'), hold('17', '30', 'd')]),
+      ) as string[];
+      const [a, b, c, d] = held;
+      const pay = (txHash: string) => ({
+        from: ['approved'] as const,
+        to: 'paid' as const,
+        resolution: 'post' as const,
+        txHash,
+      });
+      await moves([{ withdrawalId: d!, step: pay(`0x${'dd'.repeat(32)}`) }]);
+      const outcomes = await moves([
+        { withdrawalId: a!, step: pay(`0x${'aa'.repeat(32)}`) },
+        { withdrawalId: b!, step: { from: ['approved'], to: 'voided', resolution: 'void', reason: 'test' } },
+        // Waiting for an admin, not approved: refused, and the others still move.
+        { withdrawalId: c!, step: pay(`0x${'cc'.repeat(32)}`) },
+        { withdrawalId: '999999', step: pay(`0x${'ee'.repeat(32)}`) },
+        // Paid already: the repeat answers its state.
+        { withdrawalId: d!, step: pay(`0x${'dd'.repeat(32)}`) },
+      ]);
+      expect(outcomes.map(refusalType)).to.deep.equal([
+        'answered',
+        'answered',
+        'WITHDRAWAL_STATE',
+        'WITHDRAWAL_NOT_FOUND',
+        'answered',
+      ]);
+      expect(outcomes.map((o) => o.ok && o.value.changed)).to.deep.equal([true, true, false, false, false]);
+      // 500 - 11 (paid) - 31 (paid) - 151 (still held); the voided 21 came back.
+      expect(await userBalance(db.prisma, '17')).to.deep.equal({ available: usdt('307'), held: usdt('151') });
+      expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+    });
+
+    it('answers each of 200 concurrent callers on one balance through the desk, twice the same key each', async () => {
+      await fund('18', usdt('1000'));
+      const desk = new WithdrawalDesk(db.pool, system, rules);
+      // Each takes 11: 90 fit into 1000. Every key is asked twice at once and must give one withdrawal.
+      const keys = Array.from({ length: 200 }, (_, i) => `d-${i}`);
+      const answers = await Promise.allSettled(
+        [...keys, ...keys].map((key) => desk.request(user('18'), usdt('10'), key)),
+      );
+      await desk.idle();
+      const byKey = new Map<string, Set<string>>();
+      answers.forEach((answer, i) => {
+        const key = keys[i % keys.length]!;
+        const seen = byKey.get(key) ?? new Set<string>();
+        if (answer.status === 'fulfilled') seen.add(answer.value.withdrawal.id);
+        else {
+          expect((answer.reason as WithdrawalRefusal).type).to.equal('INSUFFICIENT_FUNDS');
+          seen.add('refused');
+        }
+        byKey.set(key, seen);
+      });
+      const held = [...byKey.values()].filter((ids) => !ids.has('refused'));
+      expect(held).to.have.length(90);
+      for (const ids of held) expect(ids.size).to.equal(1);
+      expect(await userBalance(db.prisma, '18')).to.deep.equal({ available: usdt('10'), held: usdt('990') });
+      expect((await db.pool.query('SELECT 1 FROM withdrawals')).rowCount).to.equal(90);
+      expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+    });
   });
 });
