@@ -20,12 +20,16 @@ function checkedTable(table: OutboxTable): string {
   return table;
 }
 
+/** One statement for any number of messages (one JSON array), prepared once per connection, ids in message order. */
 export async function enqueue(client: pg.PoolClient, table: OutboxTable, messages: OutboxMessage[]): Promise<void> {
   checkedTable(table);
   if (messages.length === 0) return;
-  const values = messages.map((_, i) => `($${i * 2 + 1}, $${i * 2 + 2}::jsonb)`).join(', ');
-  const params = messages.flatMap((m) => [m.channel, JSON.stringify(m.payload)]);
-  await client.query(`INSERT INTO "${table}" (channel, payload) VALUES ${values}`, params);
+  await client.query({
+    name: `outbox.enqueue.${table}`,
+    text: `INSERT INTO "${table}" (channel, payload)
+           SELECT m->>'channel', m->'payload' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(m, n) ORDER BY n`,
+    values: [JSON.stringify(messages.map((m) => ({ channel: m.channel, payload: m.payload })))],
+  });
 }
 
 export interface OutboxRelayOptions {

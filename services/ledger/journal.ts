@@ -1,5 +1,5 @@
-// The one way money moves: balanced transfers posted in the caller's transaction. Deposits and commissions go
-// through here, and so will withdrawal holds, posts and voids.
+// The one way money moves: balanced transfers posted in the caller's transaction: deposits, commissions, rewards,
+// withdrawal holds, posts and voids.
 import type pg from 'pg';
 import { AccountKind, type SystemAccountKind, type SystemAccounts } from './accounts';
 
