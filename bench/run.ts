@@ -1,10 +1,12 @@
-// `npm run bench [-- ledger|chain|faults]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
+// `npm run bench [-- ledger|ledger-holds|ledger-latency|ledger-hot-row|payouts|chain|faults]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { benchLedger } from './ledger';
 import { machine } from './stats';
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const run = (name: string) => wanted.length === 0 || wanted.includes(name);
+// `--one-per-transaction`: the ledger benchmarks without group commit, each request in its own transaction.
+const batching = process.argv.includes('--one-per-transaction') ? 'one-per-transaction' : 'group-commit';
 const results: Record<string, unknown> = { machine: machine(), at: new Date().toISOString() };
 
 if (run('ledger')) {
@@ -18,6 +20,62 @@ if (run('ledger')) {
       ...ledger.fixedRate.latencyMs,
     },
   });
+}
+
+if (run('ledger-holds')) {
+  const { benchLedgerHolds } = await import('./withdrawals');
+  const holds = await benchLedgerHolds({ users: 1_000, holds: 20_000, concurrency: 64, batching });
+  results.ledgerHolds = holds;
+  console.log(`\nLedger: withdrawal holds, then their posts, over ${holds.users} users (closed loop, ${batching})`);
+  console.table({
+    holds: { 'per second': holds.holds.perSecond, ...holds.holds.latencyMs },
+    posts: { 'per second': holds.posts.perSecond, ...holds.posts.latencyMs },
+  });
+  console.log(`two-leg transfers per second, holds and posts together: ${holds.transfersPerSecond}`);
+}
+
+if (run('ledger-latency')) {
+  const { benchLedgerLatency } = await import('./withdrawals');
+  const latency = await benchLedgerLatency({ users: 1_000, rate: 1_000, seconds: 10, batching });
+  results.ledgerLatency = latency;
+  console.log(
+    `\nLedger: holds and posts at a fixed ${latency.ratePerSecond}/s over ${latency.users} users (open loop, ${batching})`,
+  );
+  console.table({ [`${latency.holds} holds + ${latency.posts} posts`]: latency.latencyMs });
+}
+
+if (run('ledger-hot-row')) {
+  const { benchLedgerHotRow } = await import('./withdrawals');
+  const hot = await benchLedgerHotRow({ requests: 12_000, fits: 10_000, concurrency: 64, batching });
+  results.ledgerHotRow = hot;
+  console.log(`\nLedger: one user's balance row, more requests than it covers (closed loop, ${batching})`);
+  console.table({
+    'requests (held or refused)': { 'per second': hot.requests.perSecond, ...hot.requests.latencyMs },
+    posts: { 'per second': hot.posts.perSecond, ...hot.posts.latencyMs },
+  });
+  console.log(
+    `${hot.requests.count} requests: ${hot.holds.count} held (${hot.holds.perSecond}/s), ${hot.refused.count} refused ` +
+      `${hot.refused.type}; lowest balance replayed ${hot.lowestBalance}; ${hot.invariants}`,
+  );
+}
+
+if (run('payouts')) {
+  const { benchPayouts } = await import('./payouts');
+  const payouts = await benchPayouts({ burst: 200, rate: 20, seconds: 10 });
+  results.payouts = payouts;
+  console.log('\nPayouts: signed and broadcast on Anvil by the payout service (DRY_RUN=false)');
+  const row = (p: typeof payouts.burst) => ({
+    'per second': p.broadcastPerSecond,
+    'first (ms)': p.firstBroadcastMs,
+    ...p.approvalToBroadcastMs,
+  });
+  console.table({
+    [`${payouts.burst.withdrawals} approved at once: approval → broadcast (ms)`]: row(payouts.burst),
+    [`approved at ${payouts.steady.ratePerSecond}/s for ${payouts.steady.seconds} s: approval → broadcast (ms)`]: row(
+      payouts.steady,
+    ),
+  });
+  console.log(payouts.invariants);
 }
 
 if (run('chain')) {
