@@ -9,6 +9,8 @@ import {
   LedgerActions,
   PayoutActions,
   PayoutChannels,
+  ChainActions,
+  ReconcileAction,
   UsersActions,
   WithdrawalActions,
 } from '../../lib/contracts';
@@ -23,6 +25,7 @@ import { checkLedger } from './checks';
 import { ledgerConfig } from './config';
 import { LEDGER_OUTBOX } from './deposits';
 import { referralEarnings, userBalance } from './queries';
+import { booksForReconciliation, reconcile, type ChainDeposit, type PaidPayout } from './reconcile';
 import { accrueRewards } from './rewards';
 import { creditRules, rewardRules, withdrawalRules } from './rules';
 import {
@@ -99,6 +102,55 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         LedgerActions.accrueRewards.result.parse(await scheduledJobs().runNow(REWARD_CALCULATOR)),
       ),
       jobs: implement(LedgerActions.jobs, () => scheduledJobs().status()),
+      reconcile: implement(ReconcileAction, async () => {
+        const broker = ready().broker;
+        const slow = { timeout: 120_000 };
+        const [terms, payout] = await Promise.all([
+          callAction(broker, ChainActions.depositTerms, {}),
+          callAction(broker, PayoutActions.status, {}),
+        ]);
+        const confirmed: ChainDeposit[] = [];
+        for (
+          let page;
+          (page = await callAction(
+            broker,
+            ChainActions.confirmedDeposits,
+            {
+              after: confirmed.at(-1) && {
+                blockNumber: confirmed.at(-1)!.blockNumber,
+                logIndex: confirmed.at(-1)!.logIndex,
+              },
+              limit: 5_000,
+            },
+            slow,
+          )).length > 0;
+        )
+          confirmed.push(...page);
+        const paid: PaidPayout[] = [];
+        for (
+          let page;
+          (page = await callAction(
+            broker,
+            PayoutActions.paid,
+            {
+              afterWithdrawalId: paid.at(-1)?.withdrawalId ?? '0',
+              limit: 5_000,
+            },
+            slow,
+          )).length > 0;
+        )
+          paid.push(...page);
+        const wallets = [terms.systemWallet, ...(payout.wallet ? [payout.wallet] : [])];
+        const flows = await callAction(broker, ChainActions.walletFlows, { wallets }, slow);
+        const result = reconcile({
+          ...(await booksForReconciliation(db.pool)),
+          confirmed,
+          paid,
+          wallets: { system: terms.systemWallet, hot: payout.wallet, ...flows },
+        });
+        log[result.ok ? 'info' : 'warn']({ differences: result.differences.length }, 'reconciliation done');
+        return result;
+      }),
 
       quoteWithdrawal: implement(WithdrawalActions.quote, async (ctx) => {
         const { user, available } = await requester(ctx.params.userId);
