@@ -631,6 +631,7 @@ describe('bot-gateway', function () {
         status: 'ok',
         checks: { broker: 'ok', jetstream: 'ok', postgres: 'ok', redis: 'ok' },
         failed: [],
+        dryRun: null, // no payout service runs here
       });
     });
 
