@@ -122,6 +122,28 @@ describe('scripts/start.ts', function () {
     expect(result.stderr + result.stdout).not.to.contain('S3cretApiKey');
   });
 
+  it('refuses DRY_RUN=false without a usable hot-wallet key in one line each, quoting no key', async () => {
+    const missing = await runToExit(completeEnv({ SERVICES: 'payout', DRY_RUN: 'false' }));
+    expect(missing.code).to.equal(1);
+    expect(missing.configLines, missing.stderr).to.deep.equal([
+      'config: PAYOUT_WALLET_ADDRESS is required when DRY_RUN=false',
+      'config: DRY_RUN=false needs exactly one of PAYOUT_WALLET_PRIVATE_KEY and PAYOUT_WALLET_PRIVATE_KEY_ENCRYPTED',
+    ]);
+    const wrong = await runToExit(
+      completeEnv({
+        SERVICES: 'payout',
+        DRY_RUN: 'false',
+        PAYOUT_WALLET_ADDRESS: TEST_SYSTEM_WALLET,
+        PAYOUT_WALLET_PRIVATE_KEY: `0x${'ab'.repeat(32)}`,
+      }),
+    );
+    expect(wrong.code).to.equal(1);
+    expect(wrong.configLines, wrong.stderr).to.have.length(1);
+    expect(wrong.configLines[0]).to.match(/^config: PAYOUT_WALLET_ADDRESS does not match the private key/);
+    expect(wrong.stderr + wrong.stdout).not.to.contain('abababab');
+    expect(wrong.stderr).not.to.match(/^\s+at /m);
+  });
+
   it('exits non-zero naming an unknown service in SERVICES and listing the known ones', async () => {
     const result = await runToExit(completeEnv({ SERVICES: 'ledger,nosuch' }));
     expect(result.code).to.equal(1);
