@@ -42,6 +42,15 @@ import {
 
 export const REWARD_CALCULATOR = 'reward-calculator';
 
+const PAGE = 5_000;
+
+/** Every row of a keyset-paged action: the next page starts after the last row of the one before. */
+async function allPages<T>(page: (last: T | undefined) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let next = await page(undefined); next.length > 0; next = await page(rows.at(-1))) rows.push(...next);
+  return rows;
+}
+
 export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => {
   const { config, db } = runtime;
   const log = serviceLogger('ledger');
@@ -109,37 +118,17 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
           callAction(broker, ChainActions.depositTerms, {}),
           callAction(broker, PayoutActions.status, {}),
         ]);
-        const confirmed: ChainDeposit[] = [];
-        for (
-          let page;
-          (page = await callAction(
+        const confirmed = await allPages<ChainDeposit>((last) =>
+          callAction(
             broker,
             ChainActions.confirmedDeposits,
-            {
-              after: confirmed.at(-1) && {
-                blockNumber: confirmed.at(-1)!.blockNumber,
-                logIndex: confirmed.at(-1)!.logIndex,
-              },
-              limit: 5_000,
-            },
+            { after: last && { blockNumber: last.blockNumber, logIndex: last.logIndex }, limit: PAGE },
             slow,
-          )).length > 0;
-        )
-          confirmed.push(...page);
-        const paid: PaidPayout[] = [];
-        for (
-          let page;
-          (page = await callAction(
-            broker,
-            PayoutActions.paid,
-            {
-              afterWithdrawalId: paid.at(-1)?.withdrawalId ?? '0',
-              limit: 5_000,
-            },
-            slow,
-          )).length > 0;
-        )
-          paid.push(...page);
+          ),
+        );
+        const paid = await allPages<PaidPayout>((last) =>
+          callAction(broker, PayoutActions.paid, { afterWithdrawalId: last?.withdrawalId ?? '0', limit: PAGE }, slow),
+        );
         const wallets = [terms.systemWallet, ...(payout.wallet ? [payout.wallet] : [])];
         const flows = await callAction(broker, ChainActions.walletFlows, { wallets }, slow);
         const result = reconcile({
