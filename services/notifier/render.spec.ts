@@ -23,8 +23,13 @@ const options = { decimals: 18, explorerUrl: 'https://testnet.bscscan.com' };
 const units = (whole: string) => `${whole}${'0'.repeat(18)}`;
 const hash = `0x${'ab'.repeat(32)}`;
 
-const render = (request: object, languageCode = 'en', names: [string, string][] = []) =>
-  renderNotification(NotificationRequest.parse(request), to(languageCode, names), options);
+let sequence = 0;
+const render = (template: Template, params: object, languageCode = 'en', names: [string, string][] = []) =>
+  renderNotification(
+    NotificationRequest.parse({ id: `n${++sequence}`, userId: '7', template, params }),
+    to(languageCode, names),
+    options,
+  );
 
 describe('notification texts', () => {
   for (const template of TEMPLATES) {
@@ -42,23 +47,10 @@ describe('notification texts', () => {
 
 describe('renderNotification', () => {
   it('shows amounts in USDT as the other templates do, and links the transaction on the explorer', () => {
-    const sent = render({
-      id: 'n1',
-      userId: '7',
-      template: 'withdrawal.sent',
-      params: { withdrawalId: '12', amount: '25500000000000000000', txHash: hash },
-    });
+    const sent = render('withdrawal.sent', { withdrawalId: '12', amount: '25500000000000000000', txHash: hash });
     expect(sent).to.contain('#12').and.contain('25.5 USDT').and.contain(`<code>${hash}</code>`);
     expect(sent).to.contain(`<a href="https://testnet.bscscan.com/tx/${hash}">`);
-    const confirmed = render(
-      {
-        id: 'n2',
-        userId: '7',
-        template: 'withdrawal.confirmed',
-        params: { withdrawalId: '12', amount: units('25'), txHash: hash },
-      },
-      'ru',
-    );
+    const confirmed = render('withdrawal.confirmed', { withdrawalId: '12', amount: units('25'), txHash: hash }, 'ru');
     expect(confirmed)
       .to.contain('25 USDT')
       .and.contain(`https://testnet.bscscan.com/tx/${hash}`)
@@ -66,53 +58,41 @@ describe('renderNotification', () => {
   });
 
   it('shows the fee, the destination and the reason of a withdrawal, escaped', () => {
-    const requested = render({
-      id: 'n3',
-      userId: '7',
-      template: 'withdrawal.requested',
-      params: { withdrawalId: '3', amount: units('40'), fee: '1500000000000000000', destination: '0xabc' },
+    const requested = render('withdrawal.requested', {
+      withdrawalId: '3',
+      amount: units('40'),
+      fee: '1500000000000000000',
+      destination: '0xabc',
     });
     expect(requested).to.contain('40 USDT').and.contain('fee 1.5 USDT').and.contain('<code>0xabc</code>');
-    const rejected = render({
-      id: 'n4',
-      userId: '7',
-      template: 'withdrawal.rejected',
-      params: { withdrawalId: '3', amount: units('40'), reason: '<b>KYC</b> & co' },
+    const rejected = render('withdrawal.rejected', {
+      withdrawalId: '3',
+      amount: units('40'),
+      reason: '<b>KYC</b> & co',
     });
     expect(rejected).to.contain('&lt;b&gt;KYC&lt;/b&gt; &amp; co').and.contain('back on your balance');
   });
 
   it('tells admins what to do, and who asked', () => {
-    const pending = render({
-      id: 'a1',
-      chatId: '99',
-      template: 'admin.withdrawal_pending',
-      params: { withdrawalId: '5', amount: units('150'), userId: '42', destination: '0xdef' },
+    const pending = render('admin.withdrawal_pending', {
+      withdrawalId: '5',
+      amount: units('150'),
+      userId: '42',
+      destination: '0xdef',
     });
     expect(pending).to.contain('/approve 5').and.contain('/reject 5').and.contain('user #42').and.contain('150 USDT');
     const dead = render(
-      {
-        id: 'a2',
-        chatId: '99',
-        template: 'admin.payout_dead',
-        params: { withdrawalId: '5', amount: units('150'), userId: '42', error: 'insufficient funds for gas' },
-      },
+      'admin.payout_dead',
+      { withdrawalId: '5', amount: units('150'), userId: '42', error: 'insufficient funds for gas' },
       'ru',
     );
     expect(dead).to.contain('/retry 5').and.contain('/void 5').and.contain('insufficient funds for gas');
   });
 
   it('names the user a commission comes from instead of showing their id', () => {
-    const text = render(
-      {
-        id: 'c1',
-        userId: '7',
-        template: 'referral.commission',
-        params: { amount: units('1'), level: 2, fromUserId: '8' },
-      },
-      'en',
-      [['8', 'Olga']],
-    );
+    const text = render('referral.commission', { amount: units('1'), level: 2, fromUserId: '8' }, 'en', [
+      ['8', 'Olga'],
+    ]);
     expect(text).to.contain("from Olga's deposit").and.not.contain('8');
   });
 });
