@@ -126,6 +126,14 @@ describe('withdrawal dialog', function () {
       ).rows[0]!.n,
     );
 
+  /** Whatever was going to happen has, and nothing was requested or held: the balance is as funded. */
+  async function expectNothingWithdrawn(me: Person, funds: string): Promise<void> {
+    await settle();
+    expect(await withdrawalsOf(me.id)).to.have.length(0);
+    expect(await holdsOf(me.id)).to.equal(0);
+    expect(await balance(me.id)).to.deep.equal({ available: usdt(funds), held: 0n });
+  }
+
   /** Sends a financial password; resolves with the bot's answer once the message is gone from the chat. */
   async function sendPassword(tg: SimulatedUser, password: string, answer: RegExp): Promise<RecordedMessage> {
     const sent = tg.sendText(password);
@@ -240,9 +248,7 @@ describe('withdrawal dialog', function () {
       // Locked: even the right password does not pass, and it does not stay in the chat either.
       await send(me.tg, '/withdraw 20', /Send your financial password/);
       await sendPassword(me.tg, PASSWORD, /Too many wrong passwords/);
-      await settle();
-      expect(await withdrawalsOf(me.id)).to.have.length(0);
-      expect(await balance(me.id)).to.deep.equal({ available: usdt('50'), held: 0n });
+      await expectNothingWithdrawn(me, '50');
     });
 
     it('refuses what cannot be withdrawn with the reason, changing nothing', async () => {
@@ -267,10 +273,7 @@ describe('withdrawal dialog', function () {
       expect((await send(me.tg, '/withdraw 9.99', /❌/)).text).to.contain('The smallest withdrawal is 10 USDT');
       // The most that fits: 30 available = 29 + the fee of 1.
       expect((await send(me.tg, '/withdraw 29', /Send your financial password/)).text).to.contain('29 USDT');
-      await settle();
-      expect(await withdrawalsOf(me.id)).to.have.length(0);
-      expect(await holdsOf(me.id)).to.equal(0);
-      expect(await balance(me.id)).to.deep.equal({ available: usdt('30'), held: 0n });
+      await expectNothingWithdrawn(me, '30');
     });
 
     it('asks a user without a wallet to register one first', async () => {
@@ -292,9 +295,7 @@ describe('withdrawal dialog', function () {
       expect(paused.text).to.match(/You can withdraw again from \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 2[34] h \d+ min\)/);
       // The dialog is over: a number now is not an amount.
       await send(me.tg, '10', /I didn't understand that/);
-      await settle();
-      expect(await withdrawalsOf(me.id)).to.have.length(0);
-      expect(await balance(me.id)).to.deep.equal({ available: usdt('40'), held: 0n });
+      await expectNothingWithdrawn(me, '40');
     });
 
     it('answers a stale or unknown confirmation clearly and changes nothing', async () => {
@@ -315,9 +316,7 @@ describe('withdrawal dialog', function () {
       const cancelled = await press(me.tg, second, buttonOf(second, 'wd:no:'), /the withdrawal is cancelled/);
       expect(cancelled.text).to.contain('Nothing was changed');
       expect(buttonsOf(me.tg.messages().find((m) => m.message_id === second.message_id)!)).to.deep.equal([]);
-      await settle();
-      expect(await withdrawalsOf(me.id)).to.have.length(0);
-      expect(await balance(me.id)).to.deep.equal({ available: usdt('100'), held: 0n });
+      await expectNothingWithdrawn(me, '100');
     });
 
     it('settles a dialog once when Confirm and Cancel are pressed together, and starts over after a refusal at Confirm', async () => {
