@@ -5,9 +5,8 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { HDNodeWallet, Wallet } from 'ethers';
 import type { Reconciliation, WithdrawalRecord } from '../../lib/contracts';
-import { ensureSystemAccounts } from '../../services/ledger/accounts';
-import { creditDeposit, creditNotifications, planCredit } from '../../services/ledger/deposits';
 import { ANVIL_DEFAULT_MNEMONIC } from '../support/anvil';
+import { creditTestDeposit } from '../support/deposits';
 import { eventually, startSystem, type TestSystem } from '../support/system';
 import { attachTestUsdt, parseUsdt } from '../support/usdt';
 
@@ -111,20 +110,10 @@ describe('ledger.reconcile', function () {
     await (await attachTestUsdt(usdtAddress, anvil.wallet(5)).transfer(outsider, parseUsdt('7'))).wait();
 
     // 2. A credit the chain never saw.
-    const ledgerSystem = await ensureSystemAccounts(system.db.pool);
-    const ghost = {
+    const ghost = await creditTestDeposit(system.db.pool, users[1]!.id, parseUsdt('5'), {
       chainId: anvil.chainId,
-      txHash: `0x${randomBytes(32).toString('hex')}`,
-      logIndex: 0,
-      blockNumber: '1',
-      blockHash: `0x${randomBytes(32).toString('hex')}`,
       fromAddress: users[1]!.wallet,
-      userId: users[1]!.id,
-      amount: parseUsdt('5'),
-    };
-    const rules = { levelThresholds: [1n], referralRates: [] };
-    const plan = planCredit(ghost, [], rules);
-    await creditDeposit(system.db.pool, ledgerSystem, ghost, plan, creditNotifications(ghost, plan, rules));
+    });
 
     // 3. The ledger believes a deposit left the chain that is still on it.
     await system.db.pool.query('UPDATE deposits SET reorged_at = now() WHERE user_id = $1', [users[0]!.id]);

@@ -16,7 +16,14 @@ import { spawnNode, type NodeProcess } from './node-process';
 import { quiesce } from './quiesce';
 import { creditTestDeposit } from './deposits';
 import { eventually } from './system';
-import { addressTopic, deployTestUsdt, mintUsdt, parseUsdt, TRANSFER_TOPIC, type TestUsdtContract } from './usdt';
+import {
+  deployTestUsdt,
+  mintUsdt,
+  parseUsdt,
+  transfersFrom,
+  type OnChainTransfer,
+  type TestUsdtContract,
+} from './usdt';
 
 export interface PayoutBedOptions {
   prefix: string;
@@ -26,13 +33,6 @@ export interface PayoutBedOptions {
   hotWalletUsdt?: string;
   /** Mine a block every this many ms (default 150; 0: no miner, the spec mines). */
   blockEveryMs?: number;
-}
-
-export interface OnChainTransfer {
-  txHash: string;
-  to: string;
-  amount: bigint;
-  blockNumber: number;
 }
 
 export interface PayoutBed {
@@ -193,20 +193,7 @@ export async function startPayoutBed(options: PayoutBedOptions): Promise<PayoutB
         timeoutMs,
       );
     },
-    async transfersFromHot() {
-      const logs = await anvil.provider.getLogs({
-        address: usdtAddress,
-        fromBlock: 0,
-        toBlock: 'latest',
-        topics: [TRANSFER_TOPIC, addressTopic(hot.address)],
-      });
-      return logs.map((log) => ({
-        txHash: log.transactionHash.toLowerCase(),
-        to: `0x${log.topics[2]!.slice(26)}`.toLowerCase(),
-        amount: BigInt(log.data),
-        blockNumber: log.blockNumber,
-      }));
-    },
+    transfersFromHot: () => transfersFrom(anvil.provider, usdtAddress, hot.address),
     call: (action, params = {}) => core.broker.call(action, params),
     quiesce: () => quiesce({ pool: db.pool, outboxes: PAYOUT_OUTBOXES, namespace, consumers: PAYOUT_CONSUMERS }),
     stopMiner,
