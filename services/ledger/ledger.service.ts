@@ -36,8 +36,8 @@ import {
   requestWithdrawal,
   transition,
   type Transition,
-  userMessages,
   WithdrawalRefusal,
+  withdrawalSteps,
 } from './withdrawals';
 
 export const REWARD_CALCULATOR = 'reward-calculator';
@@ -178,28 +178,16 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         return result;
       }),
       approveWithdrawal: implement(WithdrawalActions.approve, (ctx) =>
-        move(ctx.params.withdrawalId, { from: ['pending_approval'], to: 'approved', decidedBy: ctx.params.admin }),
+        move(ctx.params.withdrawalId, withdrawalSteps.approve(ctx.params.admin)),
       ),
       rejectWithdrawal: implement(WithdrawalActions.reject, (ctx) =>
-        move(ctx.params.withdrawalId, {
-          from: ['pending_approval'],
-          to: 'rejected',
-          resolution: 'void',
-          decidedBy: ctx.params.admin,
-          reason: ctx.params.reason,
-          messages: userMessages.rejected(ctx.params.reason),
-        }),
+        move(ctx.params.withdrawalId, withdrawalSteps.reject(ctx.params.admin, ctx.params.reason)),
       ),
       cancelWithdrawal: implement(WithdrawalActions.cancel, async (ctx) => {
         const current = await findWithdrawal(db.pool, ctx.params.withdrawalId);
         if (!current || current.userId !== ctx.params.userId)
           throw new WithdrawalRefusal('WITHDRAWAL_NOT_FOUND', 'no such withdrawal', {}, 404);
-        return move(ctx.params.withdrawalId, {
-          from: ['pending_approval'],
-          to: 'cancelled',
-          resolution: 'void',
-          messages: userMessages.cancelled(),
-        });
+        return move(ctx.params.withdrawalId, withdrawalSteps.cancel());
       }),
       voidWithdrawal: implement(WithdrawalActions.void, async (ctx) => {
         const { withdrawalId, admin, reason } = ctx.params;
@@ -209,14 +197,7 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         // funds return.
         if (current.status === 'approved')
           await callAction(ready().broker, PayoutActions.cancel, { withdrawalId, admin }, { timeout: 15_000 });
-        return move(withdrawalId, {
-          from: ['approved'],
-          to: 'voided',
-          resolution: 'void',
-          decidedBy: admin,
-          reason,
-          messages: userMessages.voided(reason),
-        });
+        return move(withdrawalId, withdrawalSteps.void(admin, reason));
       }),
       withdrawal: implement(
         WithdrawalActions.get,
@@ -237,21 +218,10 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         PayoutChannels.payoutCompleted,
         { group: 'ledger', maxInFlight: 20, maxRetries: 200 },
         async (done) => {
-          if (done.outcome === 'paid')
-            await move(done.withdrawalId, {
-              from: ['approved'],
-              to: 'paid',
-              resolution: 'post',
-              txHash: done.txHash,
-              messages: userMessages.confirmed(done.txHash),
-            });
-          else
-            await move(done.withdrawalId, {
-              from: ['approved'],
-              to: 'simulated',
-              resolution: 'void',
-              messages: userMessages.simulated(),
-            });
+          await move(
+            done.withdrawalId,
+            done.outcome === 'paid' ? withdrawalSteps.paid(done.txHash) : withdrawalSteps.simulated(),
+          );
         },
       ),
     },

@@ -436,3 +436,43 @@ export const userMessages = {
     }),
   ],
 };
+
+/** Every move after the request, as the ledger's actions (admins, the user) and the payout's completions make it. */
+export const withdrawalSteps = {
+  approve: (admin: string): Transition => ({ from: ['pending_approval'], to: 'approved', decidedBy: admin }),
+  reject: (admin: string, reason: string): Transition => ({
+    from: ['pending_approval'],
+    to: 'rejected',
+    resolution: 'void',
+    decidedBy: admin,
+    reason,
+    messages: userMessages.rejected(reason),
+  }),
+  cancel: (): Transition => ({
+    from: ['pending_approval'],
+    to: 'cancelled',
+    resolution: 'void',
+    messages: userMessages.cancelled(),
+  }),
+  void: (admin: string, reason: string): Transition => ({
+    from: ['approved'],
+    to: 'voided',
+    resolution: 'void',
+    decidedBy: admin,
+    reason,
+    messages: userMessages.voided(reason),
+  }),
+  paid: (txHash: string): Transition => ({
+    from: ['approved'],
+    to: 'paid',
+    resolution: 'post',
+    txHash,
+    messages: userMessages.confirmed(txHash),
+  }),
+  simulated: (): Transition => ({
+    from: ['approved'],
+    to: 'simulated',
+    resolution: 'void',
+    messages: userMessages.simulated(),
+  }),
+};
