@@ -393,7 +393,16 @@ export async function transition(
     }
     const withdrawal = toRecord(row);
     if (step.resolution === 'post') await postTransfers(client, system, [postTransfer(withdrawal)]);
-    if (step.resolution === 'void') await postTransfers(client, system, [voidTransfer(withdrawal)]);
+    if (step.resolution === 'void') {
+      await postTransfers(client, system, [voidTransfer(withdrawal)]);
+      // Never paid out: its amount leaves the global limit of the day it was requested on.
+      await client.query({
+        name: 'ledger.withdraw.release-day',
+        text: `UPDATE withdrawal_days d SET total = d.total - w.amount FROM withdrawals w
+               WHERE w.id = $1 AND d.day = (w.created_at AT TIME ZONE 'UTC')::date`,
+        values: [withdrawalId],
+      });
+    }
     await enqueue(client, LEDGER_OUTBOX, [...announcements(withdrawal), ...(step.messages?.(withdrawal) ?? [])]);
     return { withdrawal, changed: true };
   });

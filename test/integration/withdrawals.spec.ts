@@ -11,6 +11,8 @@ import {
   transition,
   userMessages,
   WithdrawalRefusal,
+  withdrawalSteps,
+  type Transition,
   type WithdrawalRules,
 } from '../../services/ledger/withdrawals';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -154,6 +156,29 @@ describe('withdrawals on PostgreSQL', () => {
     expect((await refusal(ask('5', '10', 'e'))).type).to.equal('DAILY_LIMIT_GLOBAL');
     // A refusal rolls back its hold.
     expect(await userBalance(db.prisma, '5')).to.deep.equal({ available: usdt('469'), held: usdt('31') });
+    expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+  });
+
+  it('counts only what may still be paid against the global daily limit: cancelled, rejected, simulated and voided give it back', async () => {
+    const tight = { ...rules, autoApproveLimit: usdt('20'), dailyLimitUser: usdt('80'), dailyLimitGlobal: usdt('80') };
+    await fund('4', usdt('500'));
+    await fund('5', usdt('500'));
+    const ask = async (id: string, amount: string, key: string) =>
+      (await requestWithdrawal(db.pool, system, tight, user(id), usdt(amount), key, await available(id))).withdrawal;
+    const move = (w: { id: string }, step: Transition) => transition(db.pool, system, w.id, step);
+    await move(await ask('4', '50', 'a'), withdrawalSteps.cancel());
+    await move(await ask('4', '50', 'b'), withdrawalSteps.reject('42', 'no'));
+    const simulated = await ask('5', '60', 'c');
+    await move(simulated, withdrawalSteps.approve('42'));
+    await move(simulated, withdrawalSteps.simulated());
+    const voided = await ask('5', '70', 'd');
+    await move(voided, withdrawalSteps.approve('42'));
+    await move(voided, withdrawalSteps.void('42', 'payout dead'));
+    // 230 requested today, none of it paid or payable: the whole limit is left.
+    expect((await ask('4', '80', 'e')).status).to.equal('pending_approval');
+    expect((await refusal(ask('5', '10', 'f'))).type).to.equal('DAILY_LIMIT_GLOBAL');
+    const { rows } = await db.pool.query<{ total: string }>('SELECT total::text FROM withdrawal_days');
+    expect(rows).to.deep.equal([{ total: usdt('80').toString() }]);
     expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
   });
 
