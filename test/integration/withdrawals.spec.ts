@@ -16,6 +16,7 @@ import {
   type WithdrawalRules,
 } from '../../services/ledger/withdrawals';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { userRecord } from '../support/user-record';
 
 const usdt = (text: string) => parseAmount(text, 18);
 const creditRules: CreditRules = { levelThresholds: [usdt('10')], referralRates: [parseRate('0.05')] };
@@ -27,24 +28,6 @@ const rules: WithdrawalRules = {
   dailyLimitGlobal: usdt('50000'),
   walletCooldownMs: 24 * 3_600_000,
 };
-
-function user(id: string, overrides: Partial<UserRecord> = {}): UserRecord {
-  return {
-    id,
-    telegramId: String(1000 + Number(id)),
-    username: null,
-    firstName: null,
-    languageCode: 'en',
-    walletAddress: '0x2222222222222222222222222222222222222222',
-    referralCode: `code${id}`,
-    referrerId: null,
-    isBanned: false,
-    walletChangedAt: null,
-    hasWithdrawalPassword: true,
-    createdAt: new Date().toISOString(),
-    ...overrides,
-  };
-}
 
 async function refusal(promise: Promise<unknown>): Promise<WithdrawalRefusal> {
   try {
@@ -94,14 +77,14 @@ describe('withdrawals on PostgreSQL', () => {
 
   it('holds amount and fee, answers a repeated key with the first withdrawal and refuses it with another amount', async () => {
     await fund('1', usdt('100'));
-    const first = await request(user('1'), usdt('40'), 'dialog-1');
+    const first = await request(userRecord('1'), usdt('40'), 'dialog-1');
     expect(first.created).to.equal(true);
     expect(first.withdrawal.status).to.equal('approved');
     expect(await userBalance(db.prisma, '1')).to.deep.equal({ available: usdt('59'), held: usdt('41') });
 
-    const again = await request(user('1'), usdt('40'), 'dialog-1');
+    const again = await request(userRecord('1'), usdt('40'), 'dialog-1');
     expect(again).to.deep.equal({ withdrawal: first.withdrawal, created: false });
-    expect((await refusal(request(user('1'), usdt('30'), 'dialog-1'))).type).to.equal('IDEMPOTENCY_CONFLICT');
+    expect((await refusal(request(userRecord('1'), usdt('30'), 'dialog-1'))).type).to.equal('IDEMPOTENCY_CONFLICT');
     expect(await userBalance(db.prisma, '1')).to.deep.equal({ available: usdt('59'), held: usdt('41') });
 
     const approved = await outbox('withdrawals.approved');
@@ -113,15 +96,19 @@ describe('withdrawals on PostgreSQL', () => {
   it('refuses what the rules forbid, changing nothing', async () => {
     await fund('2', usdt('30'));
     const cases: [UserRecord, bigint, string][] = [
-      [user('2'), usdt('9.99'), 'WITHDRAWAL_BELOW_MINIMUM'],
-      [user('2', { walletAddress: null }), usdt('10'), 'NO_WALLET'],
-      [user('2', { walletChangedAt: new Date(Date.now() - 3_600_000).toISOString() }), usdt('10'), 'WALLET_COOLDOWN'],
-      [user('2'), usdt('29.5'), 'INSUFFICIENT_FUNDS'],
+      [userRecord('2'), usdt('9.99'), 'WITHDRAWAL_BELOW_MINIMUM'],
+      [userRecord('2', { walletAddress: null }), usdt('10'), 'NO_WALLET'],
+      [
+        userRecord('2', { walletChangedAt: new Date(Date.now() - 3_600_000).toISOString() }),
+        usdt('10'),
+        'WALLET_COOLDOWN',
+      ],
+      [userRecord('2'), usdt('29.5'), 'INSUFFICIENT_FUNDS'],
     ];
     for (const [u, amount, type] of cases)
       expect((await refusal(request(u, amount, `k-${type}`))).type, type).to.equal(type);
     // A wallet changed longer ago than the cooldown is fine.
-    const old = user('2', { walletChangedAt: new Date(Date.now() - 25 * 3_600_000).toISOString() });
+    const old = userRecord('2', { walletChangedAt: new Date(Date.now() - 25 * 3_600_000).toISOString() });
     expect((await request(old, usdt('10'), 'ok')).created).to.equal(true);
     expect((await db.pool.query('SELECT 1 FROM withdrawals')).rowCount).to.equal(1);
   });
@@ -132,7 +119,7 @@ describe('withdrawals on PostgreSQL', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 200 }, (_, i) =>
         // The balance is read before the lock, as the service does; the database refuses what does not fit.
-        requestWithdrawal(db.pool, system, rules, user('3'), usdt('10'), `c-${i}`, usdt('1000')),
+        requestWithdrawal(db.pool, system, rules, userRecord('3'), usdt('10'), `c-${i}`, usdt('1000')),
       ),
     );
     const created = results.filter((r) => r.status === 'fulfilled');
@@ -148,7 +135,7 @@ describe('withdrawals on PostgreSQL', () => {
     await fund('4', usdt('500'));
     await fund('5', usdt('500'));
     const ask = async (id: string, amount: string, key: string) =>
-      requestWithdrawal(db.pool, system, tight, user(id), usdt(amount), key, await available(id));
+      requestWithdrawal(db.pool, system, tight, userRecord(id), usdt(amount), key, await available(id));
     await ask('4', '30', 'a');
     expect((await refusal(ask('4', '21', 'b'))).type).to.equal('DAILY_LIMIT_USER');
     await ask('4', '20', 'c');
@@ -164,7 +151,8 @@ describe('withdrawals on PostgreSQL', () => {
     await fund('4', usdt('500'));
     await fund('5', usdt('500'));
     const ask = async (id: string, amount: string, key: string) =>
-      (await requestWithdrawal(db.pool, system, tight, user(id), usdt(amount), key, await available(id))).withdrawal;
+      (await requestWithdrawal(db.pool, system, tight, userRecord(id), usdt(amount), key, await available(id)))
+        .withdrawal;
     const move = (w: { id: string }, step: Transition) => transition(db.pool, system, w.id, step);
     await move(await ask('4', '50', 'a'), withdrawalSteps.cancel());
     await move(await ask('4', '50', 'b'), withdrawalSteps.reject('42', 'no'));
@@ -184,7 +172,7 @@ describe('withdrawals on PostgreSQL', () => {
 
   it('waits for an admin above the auto-approval limit; rejecting returns the funds once', async () => {
     await fund('6', usdt('500'));
-    const { withdrawal } = await request(user('6'), usdt('150'), 'big');
+    const { withdrawal } = await request(userRecord('6'), usdt('150'), 'big');
     expect(withdrawal.status).to.equal('pending_approval');
     expect(await outbox('withdrawals.approved')).to.have.length(0);
     expect((await outbox('alerts.raised'))[0]).to.include({ template: 'admin.withdrawal_pending' });
@@ -209,7 +197,7 @@ describe('withdrawals on PostgreSQL', () => {
 
   it('posts a paid withdrawal once and refuses to void it after', async () => {
     await fund('7', usdt('100'));
-    const { withdrawal } = await request(user('7'), usdt('50'), 'pay');
+    const { withdrawal } = await request(userRecord('7'), usdt('50'), 'pay');
     const txHash = `0x${'ab'.repeat(32)}`;
     const pay = { from: ['approved'] as const, to: 'paid' as const, resolution: 'post' as const, txHash };
     expect((await transition(db.pool, system, withdrawal.id, pay)).withdrawal.txHash).to.equal(txHash);
