@@ -3,6 +3,7 @@
 // server behind it is gone.
 import type { ServiceBroker } from 'moleculer';
 import type { NatsConnection } from 'nats';
+import { callAction, PayoutActions } from '../lib/contracts';
 import type { Runtime } from '../lib/runtime';
 
 export type Dependency = 'broker' | 'jetstream' | 'postgres' | 'redis';
@@ -12,6 +13,11 @@ export interface Readiness {
   /** 'ok' or why the dependency failed. */
   checks: Record<Dependency, string>;
   failed: Dependency[];
+  /**
+   * Whether payouts are simulated (seed 004's DRY_RUN), as the payout service answers it; null while no payout
+   * service answers. Shown, never a reason to be unready: the edge serves without payouts.
+   */
+  dryRun: boolean | null;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -49,7 +55,7 @@ interface Internals {
 
 export async function readiness(broker: ServiceBroker, runtime: Pick<Runtime, 'db' | 'redis'>): Promise<Readiness> {
   const { transit, channelAdapter } = broker as unknown as Internals;
-  const [brokerState, jetstream, postgres, redis] = await Promise.all([
+  const [brokerState, jetstream, postgres, redis, dryRun] = await Promise.all([
     probe(async () => {
       if (!transit) return; // a broker without a transporter (one local process) has no bus to lose
       if (!transit.connected) throw new Error('not connected to the transporter');
@@ -67,8 +73,15 @@ export async function readiness(broker: ServiceBroker, runtime: Pick<Runtime, 'd
       const pong = await runtime.redis.ping();
       if (pong !== 'PONG') throw new Error(`unexpected PING answer ${pong}`);
     }),
+    // Asked only where a payout node is known: a call to nobody would log a warning at every probe.
+    broker.registry.getActionEndpoints(PayoutActions.status.name)?.hasAvailable()
+      ? callAction(broker, PayoutActions.status, {}, { timeout: CHECK_TIMEOUT_MS, retries: 0 }).then(
+          (status) => status.dryRun,
+          () => null,
+        )
+      : null,
   ]);
   const checks: Record<Dependency, string> = { broker: brokerState, jetstream, postgres, redis };
   const failed = (Object.keys(checks) as Dependency[]).filter((name) => checks[name] !== 'ok');
-  return { status: failed.length === 0 ? 'ok' : 'unavailable', checks, failed };
+  return { status: failed.length === 0 ? 'ok' : 'unavailable', checks, failed, dryRun };
 }

@@ -182,6 +182,12 @@ export const USDT_DECIMALS: Variable<number> = {
   parse: integer(0, 36),
 };
 export const SYSTEM_WALLET_ADDRESS: Variable<string> = { description: 'Wallet that receives deposits', parse: address };
+/** The admins: notifier sends them alerts, bot-gateway lets them use the admin commands. */
+export const ADMIN_TELEGRAM_IDS: Variable<string[]> = {
+  description: 'Telegram user ids of the admins, comma-separated: they receive alerts and may use the admin commands',
+  default: '',
+  parse: telegramIds,
+};
 
 /** The chain's access and finality, read by chain-monitor (deposits) and payout (withdrawals) alike. */
 export const chainAccess = {

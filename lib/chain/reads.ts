@@ -116,13 +116,22 @@ export class Chain {
 
   /** USDT Transfer logs to `to` in [from, toBlock]. */
   async transfersTo(token: string, to: string, fromBlock: bigint, toBlock: bigint): Promise<TransferLog[]> {
+    return this.transfers(token, [TRANSFER_TOPIC, null, zeroPadValue(to, 32)], fromBlock, toBlock);
+  }
+
+  /** USDT Transfer logs from `from` in [fromBlock, toBlock]. */
+  async transfersFrom(token: string, from: string, fromBlock: bigint, toBlock: bigint): Promise<TransferLog[]> {
+    return this.transfers(token, [TRANSFER_TOPIC, zeroPadValue(from, 32)], fromBlock, toBlock);
+  }
+
+  private async transfers(
+    token: string,
+    topics: (string | null)[],
+    fromBlock: bigint,
+    toBlock: bigint,
+  ): Promise<TransferLog[]> {
     const logs = await this.rpc.send<RawLog[]>('eth_getLogs', [
-      {
-        address: token,
-        fromBlock: hex(fromBlock),
-        toBlock: hex(toBlock),
-        topics: [TRANSFER_TOPIC, null, zeroPadValue(to, 32)],
-      },
+      { address: token, fromBlock: hex(fromBlock), toBlock: hex(toBlock), topics },
     ]);
     return logs
       .filter((log) => !log.removed && log.topics.length === 3)

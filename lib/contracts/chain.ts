@@ -60,6 +60,48 @@ export const ChainActions = {
       z.object({ txHash: TxHash, logIndex: z.number().int(), blockNumber: BlockNumber, from: Address, amount: Units }),
     ),
   ),
+  /** Confirmed transfers to the system wallet (matched to a user or not), in chain order after `after`. */
+  confirmedDeposits: defineAction(
+    'chain-monitor.confirmedDeposits',
+    z.object({
+      after: z.object({ blockNumber: BlockNumber, logIndex: z.number().int() }).optional(),
+      limit: z.number().int().min(1).max(10_000).default(5_000),
+    }),
+    z.array(
+      z.object({
+        txHash: TxHash,
+        logIndex: z.number().int(),
+        blockNumber: BlockNumber,
+        from: Address,
+        userId: Id.nullable(),
+        amount: Units,
+      }),
+    ),
+  ),
+  /**
+   * Every USDT transfer into or out of the given wallets from BSC_START_BLOCK to the confirmed block (read from the
+   * chain now, window by window), with the wallets' token balances at that block. For reconciliation; as costly as
+   * the range is long.
+   */
+  walletFlows: defineAction(
+    'chain-monitor.walletFlows',
+    z.object({ wallets: z.array(Address).min(1).max(10) }),
+    z.object({
+      fromBlock: BlockNumber,
+      toBlock: BlockNumber,
+      balances: z.record(z.string(), Units),
+      flows: z.array(
+        z.object({
+          txHash: TxHash,
+          logIndex: z.number().int(),
+          blockNumber: BlockNumber,
+          from: Address,
+          to: Address,
+          amount: Units,
+        }),
+      ),
+    }),
+  ),
   /** What a depositor must know: where to send, which token, after how much depth it counts. */
   depositTerms: defineAction(
     'chain-monitor.depositTerms',

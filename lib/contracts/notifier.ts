@@ -51,6 +51,11 @@ export type Template = keyof typeof Templates;
 export type TemplateParams<T extends Template> = z.input<(typeof Templates)[T]>;
 export const TEMPLATES = Object.keys(Templates) as Template[];
 
+/** The names of a template's parameters, in the order its schema declares them. */
+export function templateParamNames(template: Template): string[] {
+  return Object.keys(Templates[template].shape);
+}
+
 /** The names of a template's parameters that are amounts of money. */
 export function moneyParams(template: Template): string[] {
   return Object.entries(Templates[template].shape)

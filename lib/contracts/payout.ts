@@ -80,6 +80,8 @@ export const PayoutActions = {
   paid: defineAction(
     'payout.paid',
     z.object({ afterWithdrawalId: Id.default('0'), limit: z.number().int().min(1).max(10_000).default(5_000) }),
-    z.array(z.object({ withdrawalId: Id, amount: Units, destination: Address, txHash: TxHash })),
+    z.array(
+      z.object({ withdrawalId: Id, amount: Units, destination: Address, txHash: TxHash, blockNumber: BlockNumber }),
+    ),
   ),
 };

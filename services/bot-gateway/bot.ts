@@ -1,5 +1,5 @@
-// The telegraf bot. Middleware chain: request-id → flood wait → [update claim] → log → ban → rate limit → session;
-// then the commands, each also reachable from the inline menu.
+// The telegraf bot. Middleware chain: request-id → flood wait → [update claim] → log → ban → rate limit → session →
+// admin auth; then a pending financial password, then the commands, each also reachable from the inline menu.
 import { Errors } from 'moleculer';
 import { Telegraf } from 'telegraf';
 import { message } from 'telegraf/filters';
@@ -8,13 +8,28 @@ import { t } from '../../lib/i18n';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
 import type { Backend } from './backend';
+import { isCommandFor, type AdminCommand } from './commands';
 import { BotContext, type GatewayState } from './context';
-import type { BotDeps } from './handlers/common';
+import { settleDialog } from './dialog-outcome';
+import {
+  approveButton,
+  approveCommand,
+  keepButton,
+  rejectButton,
+  rejectCommand,
+  retryCommand,
+  showPending,
+  voidCommand,
+} from './handlers/admin';
+import { answerUnknownCommand, type BotDeps } from './handlers/common';
 import { handleOtherMessage, handleText, handleUnknownButton } from './handlers/fallback';
 import { showBalance, showDeposit, showReferrals } from './handlers/money';
 import { showHelp, showStart } from './handlers/start';
 import { cancelWallet, registerWallet, showWallet } from './handlers/wallet';
-import { Buttons } from './keyboards';
+import { cancelDialog, confirmWithdrawal, startWithdrawal, takePassword } from './handlers/withdraw';
+import { cancelWithdrawal, showWithdrawals } from './handlers/withdrawals';
+import { ArgumentButtons, Buttons, type ButtonWithArgument } from './keyboards';
+import { authoriseAdmins } from './middleware/admin';
 import { refuseBanned } from './middleware/ban';
 import { waitOutFloodLimits } from './middleware/flood-wait';
 import { logUpdates } from './middleware/logging';
@@ -25,6 +40,8 @@ import { claimUpdates } from './middleware/update-claim';
 import type { GatewayKeys } from './redis-keys';
 
 export const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+
+const PASSWORD_STEPS = new Set(['withdraw_new_password', 'withdraw_repeat_password', 'withdraw_password']);
 
 export interface BotOptions {
   config: BotGatewayConfig;
@@ -42,7 +59,12 @@ export function createBot({ config, redis, keys, backend, log, claimInChain }: B
     telegram: { apiRoot: config.TELEGRAM_API_ROOT },
     handlerTimeout: 30_000,
   });
-  const deps: BotDeps = { backend, config };
+  const deps: BotDeps = {
+    backend,
+    config,
+    settleDialog: (telegramId, dialogId, outcome) =>
+      settleDialog(redis, keys.dialogOutcome(telegramId, dialogId), outcome),
+  };
 
   bot.use(requestId(log));
   bot.use(waitOutFloodLimits());
@@ -53,11 +75,24 @@ export function createBot({ config, redis, keys, backend, log, claimInChain }: B
     rateLimit(redis, keys, { windowMs: config.RATE_LIMIT_WINDOW_MS, maxRequests: config.RATE_LIMIT_MAX_REQUESTS }),
   );
   bot.use(sessions(redis, keys));
-  // Admin authorisation belongs here once admins exist.
+  bot.use(authoriseAdmins(config.ADMIN_TELEGRAM_IDS));
 
-  // Any command ends a pending dialog step; /wallet starts it again.
+  const endStep = (ctx: BotContext) => {
+    ctx.gateway.session.awaiting = undefined;
+    ctx.gateway.session.rejecting = undefined;
+  };
+
+  // A financial password is deleted from the chat and never runs as a command: while one is awaited, every text
+  // but one of the bot's commands is the password (a password may well start with "/").
+  bot.on(message('text'), (ctx, next) =>
+    PASSWORD_STEPS.has(ctx.gateway.session.awaiting ?? '') && !isCommandFor(ctx.message.text, ctx.gateway.isAdmin)
+      ? takePassword(ctx, deps, ctx.message)
+      : next(),
+  );
+
+  // Any command ends a pending dialog step; /wallet and /withdraw start theirs again.
   bot.on(message('text'), (ctx, next) => {
-    if (ctx.message.text.startsWith('/')) ctx.gateway.session.awaiting = undefined;
+    if (ctx.message.text.startsWith('/')) endStep(ctx);
     return next();
   });
 
@@ -66,21 +101,51 @@ export function createBot({ config, redis, keys, backend, log, claimInChain }: B
   bot.command('wallet', (ctx) => (ctx.payload.trim() ? registerWallet(ctx, deps, ctx.payload) : showWallet(ctx, deps)));
   bot.command('deposit', (ctx) => showDeposit(ctx, deps));
   bot.command('balance', (ctx) => showBalance(ctx, deps));
+  bot.command('withdraw', (ctx) => startWithdrawal(ctx, deps, ctx.payload));
+  bot.command('withdrawals', (ctx) => showWithdrawals(ctx, deps));
   bot.command('referrals', (ctx) => showReferrals(ctx, deps));
+
+  // Admin commands: anyone else is answered as for any unknown command (they are not advertised).
+  const adminCommand = (name: AdminCommand, handler: (ctx: BotContext, payload: string) => Promise<void>) =>
+    bot.command(name, (ctx) =>
+      ctx.gateway.isAdmin ? handler(ctx, ctx.payload) : answerUnknownCommand(ctx, ctx.message.text),
+    );
+  adminCommand('pending', (ctx) => showPending(ctx, deps));
+  adminCommand('approve', (ctx, payload) => approveCommand(ctx, deps, payload));
+  adminCommand('reject', (ctx, payload) => rejectCommand(ctx, deps, payload));
+  adminCommand('void', (ctx, payload) => voidCommand(ctx, deps, payload));
+  adminCommand('retry', (ctx, payload) => retryCommand(ctx, deps, payload));
 
   const button = (data: string, handler: (ctx: BotContext) => Promise<void>) =>
     bot.action(data, async (ctx) => {
       await ctx.answerCbQuery();
-      // Like a command, a button ends a pending dialog step (the wallet button starts it again).
-      ctx.gateway.session.awaiting = undefined;
+      // Like a command, a button ends a pending dialog step (the wallet and withdraw buttons start theirs again).
+      endStep(ctx);
       await handler(ctx);
     });
   button(Buttons.deposit, (ctx) => showDeposit(ctx, deps));
   button(Buttons.balance, (ctx) => showBalance(ctx, deps));
+  button(Buttons.withdraw, (ctx) => startWithdrawal(ctx, deps, ''));
   button(Buttons.wallet, (ctx) => showWallet(ctx, deps));
   button(Buttons.referrals, (ctx) => showReferrals(ctx, deps));
   button(Buttons.help, (ctx) => showHelp(ctx));
   button(Buttons.walletCancel, (ctx) => cancelWallet(ctx));
+
+  // Buttons with an argument answer their own press (the answer says what happened).
+  const argumentButton = (
+    kind: ButtonWithArgument,
+    handler: (ctx: BotContext, value: string) => Promise<void>,
+    adminOnly = false,
+  ) =>
+    bot.action(kind.pattern, (ctx) =>
+      adminOnly && !ctx.gateway.isAdmin ? handleUnknownButton(ctx) : handler(ctx, ctx.match[1]!),
+    );
+  argumentButton(ArgumentButtons.withdrawConfirm, (ctx, id) => confirmWithdrawal(ctx, deps, id));
+  argumentButton(ArgumentButtons.withdrawCancel, (ctx, id) => cancelDialog(ctx, deps, id));
+  argumentButton(ArgumentButtons.withdrawalCancel, (ctx, id) => cancelWithdrawal(ctx, deps, id));
+  argumentButton(ArgumentButtons.approve, (ctx, id) => approveButton(ctx, deps, id), true);
+  argumentButton(ArgumentButtons.reject, (ctx, id) => rejectButton(ctx, deps, id), true);
+  argumentButton(ArgumentButtons.keep, (ctx, id) => keepButton(ctx, id), true);
   bot.on('callback_query', (ctx) => handleUnknownButton(ctx));
 
   bot.on(message('text'), (ctx) => handleText(ctx, deps, ctx.message.text));

@@ -1,4 +1,5 @@
 import {
+  ADMIN_TELEGRAM_IDS,
   defineConfig,
   integer,
   optional,
@@ -32,6 +33,8 @@ export const botGatewayConfig = defineConfig(
     },
     RATE_LIMIT_WINDOW_MS: { description: 'Per-user rate-limit window', default: '60000', parse: integer(1000) },
     RATE_LIMIT_MAX_REQUESTS: { description: 'Updates a user may send per window', default: '20', parse: integer(1) },
+    // Who may use the admin commands.
+    ADMIN_TELEGRAM_IDS,
     // Amounts on the bot's screens.
     USDT_DECIMALS,
   },

@@ -4,9 +4,34 @@ import { Context } from 'telegraf';
 import type { Language } from '../../lib/i18n';
 import type { Logger } from '../../lib/logger';
 
+/** What the next plain text message is taken as. */
+export type DialogStep =
+  | 'wallet'
+  | 'withdraw_amount'
+  | 'withdraw_new_password'
+  | 'withdraw_repeat_password'
+  | 'withdraw_password'
+  | 'reject_reason';
+
+/** One withdrawal dialog, from /withdraw to its confirmation. */
+export interface WithdrawalDialog {
+  /** Made when the dialog starts; the ledger's idempotency key, so repeated confirmations request one withdrawal. */
+  id: string;
+  /** Base units, once the ledger accepted the amount. */
+  amount?: string;
+  /** The financial password was given (or set) in this dialog. */
+  verified?: boolean;
+  /** A new password's salted digest while the user types it again (never the password itself). */
+  newPassword?: { salt: string; digest: string };
+  /** The withdrawal its confirmation requested (a later Cancel must not pretend nothing happened). */
+  withdrawalId?: string;
+}
+
 export interface Session {
-  /** The next plain text message is taken as this input. */
-  awaiting?: 'wallet';
+  awaiting?: DialogStep;
+  withdrawal?: WithdrawalDialog;
+  /** The withdrawal an admin is typing a rejection reason for. */
+  rejecting?: string;
 }
 
 export interface GatewayState {
@@ -15,6 +40,8 @@ export interface GatewayState {
   log: Logger;
   lang: Language;
   session: Session;
+  /** The sender is in ADMIN_TELEGRAM_IDS. */
+  isAdmin: boolean;
 }
 
 export class BotContext extends Context {

@@ -15,6 +15,8 @@ export interface GatewayKeys {
   rate(telegramId: string | number, window: number): string;
   /** The user's small dialog state (JSON). */
   session(telegramId: string | number): string;
+  /** How one withdrawal dialog ended: the first of its Confirm and Cancel presses. */
+  dialogOutcome(telegramId: string | number, dialogId: string): string;
 }
 
 /** The bot's user id: the part of its token before the colon. */
@@ -28,5 +30,6 @@ export function gatewayKeys(namespace: string, botToken: string): GatewayKeys {
     banVersion: (telegramId) => `${namespace}:ban-version:${telegramId}`,
     rate: (telegramId, window) => `${namespace}:rl:${telegramId}:${window}`,
     session: (telegramId) => `${namespace}:session:${telegramId}`,
+    dialogOutcome: (telegramId, dialogId) => `${namespace}:withdraw-dialog:${telegramId}:${dialogId}`,
   };
 }

@@ -11,6 +11,7 @@ import { chainMonitorConfig } from './config';
 import { confirmedMessages, detectedMessages, reorgedMessages } from './messages';
 import { DepositScanner, type TickResult } from './scanner';
 import { CHAIN_OUTBOX, TransferStore } from './store';
+import { walletFlows } from './wallet-flows';
 
 export const chainMonitorService = defineService('chain-monitor', chainMonitorConfig, (runtime) => {
   const { config, db } = runtime;
@@ -69,6 +70,47 @@ export const chainMonitorService = defineService('chain-monitor', chainMonitorCo
           from: t.from,
           amount: t.amount.toString(),
         }));
+      }),
+      confirmedDeposits: implement(ChainActions.confirmedDeposits, async (ctx) => {
+        const after = ctx.params.after && {
+          blockNumber: BigInt(ctx.params.after.blockNumber),
+          logIndex: ctx.params.after.logIndex,
+        };
+        return (await store.confirmedAfter(after, ctx.params.limit)).map((t) => ({
+          txHash: t.txHash,
+          logIndex: t.logIndex,
+          blockNumber: t.blockNumber.toString(),
+          from: t.from,
+          userId: t.userId,
+          amount: t.amount.toString(),
+        }));
+      }),
+      walletFlows: implement(ChainActions.walletFlows, async (ctx) => {
+        if (!rpc) throw new Error('chain-monitor is not started');
+        const result = await walletFlows(
+          new Chain(rpc),
+          {
+            token: config.USDT_CONTRACT,
+            startBlock: config.BSC_START_BLOCK,
+            confirmations: config.BSC_CONFIRMATION_BLOCKS,
+            useFinalized: config.BSC_USE_FINALIZED,
+            maxWindow: config.BSC_SCAN_WINDOW_BLOCKS,
+          },
+          ctx.params.wallets,
+        );
+        return {
+          fromBlock: result.fromBlock.toString(),
+          toBlock: result.toBlock.toString(),
+          balances: Object.fromEntries(Object.entries(result.balances).map(([k, v]) => [k, v.toString()])),
+          flows: result.flows.map((f) => ({
+            txHash: f.txHash,
+            logIndex: f.logIndex,
+            blockNumber: f.blockNumber.toString(),
+            from: f.from,
+            to: f.to,
+            amount: f.amount.toString(),
+          })),
+        };
       }),
       depositTerms: implement(ChainActions.depositTerms, () => ({
         chainId,

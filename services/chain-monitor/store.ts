@@ -292,6 +292,17 @@ export class TransferStore {
     );
   }
 
+  /** Every confirmed transfer to the system wallet, in chain order after (block, log index). */
+  async confirmedAfter(after: { blockNumber: bigint; logIndex: number } | undefined, limit: number) {
+    const { rows } = await this.pool.query<TransferRow>(
+      `SELECT * FROM observed_transfers WHERE chain_id = $1 AND status = 'confirmed'
+         AND (block_number, log_index) > ($2::bigint, $3::int)
+       ORDER BY block_number, log_index LIMIT $4`,
+      [this.chainId, (after?.blockNumber ?? -1n).toString(), after?.logIndex ?? -1, limit],
+    );
+    return rows.map(fromRow);
+  }
+
   /** Confirmed transfers from wallets nobody registered: kept for admins, never dropped. */
   async unmatched(limit = 100, offset = 0): Promise<ObservedTransfer[]> {
     const { rows } = await this.pool.query<TransferRow>(

@@ -9,6 +9,8 @@ import {
   LedgerActions,
   PayoutActions,
   PayoutChannels,
+  ChainActions,
+  ReconcileAction,
   UsersActions,
   WithdrawalActions,
 } from '../../lib/contracts';
@@ -23,6 +25,7 @@ import { checkLedger } from './checks';
 import { ledgerConfig } from './config';
 import { LEDGER_OUTBOX } from './deposits';
 import { referralEarnings, userBalance } from './queries';
+import { booksForReconciliation, reconcile, type ChainDeposit, type PaidPayout } from './reconcile';
 import { accrueRewards } from './rewards';
 import { creditRules, rewardRules, withdrawalRules } from './rules';
 import {
@@ -31,12 +34,21 @@ import {
   findWithdrawal,
   listWithdrawals,
   type Transition,
-  userMessages,
   WithdrawalDesk,
   WithdrawalRefusal,
+  withdrawalSteps,
 } from './withdrawals';
 
 export const REWARD_CALCULATOR = 'reward-calculator';
+
+const PAGE = 5_000;
+
+/** Every row of a keyset-paged action: the next page starts after the last row of the one before. */
+async function allPages<T>(page: (last: T | undefined) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let next = await page(undefined); next.length > 0; next = await page(rows.at(-1))) rows.push(...next);
+  return rows;
+}
 
 export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => {
   const { config, db } = runtime;
@@ -99,6 +111,35 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         LedgerActions.accrueRewards.result.parse(await scheduledJobs().runNow(REWARD_CALCULATOR)),
       ),
       jobs: implement(LedgerActions.jobs, () => scheduledJobs().status()),
+      reconcile: implement(ReconcileAction, async () => {
+        const broker = ready().broker;
+        const slow = { timeout: 120_000 };
+        const [terms, payout] = await Promise.all([
+          callAction(broker, ChainActions.depositTerms, {}),
+          callAction(broker, PayoutActions.status, {}),
+        ]);
+        const confirmed = await allPages<ChainDeposit>((last) =>
+          callAction(
+            broker,
+            ChainActions.confirmedDeposits,
+            { after: last && { blockNumber: last.blockNumber, logIndex: last.logIndex }, limit: PAGE },
+            slow,
+          ),
+        );
+        const paid = await allPages<PaidPayout>((last) =>
+          callAction(broker, PayoutActions.paid, { afterWithdrawalId: last?.withdrawalId ?? '0', limit: PAGE }, slow),
+        );
+        const wallets = [terms.systemWallet, ...(payout.wallet ? [payout.wallet] : [])];
+        const flows = await callAction(broker, ChainActions.walletFlows, { wallets }, slow);
+        const result = reconcile({
+          ...(await booksForReconciliation(db.pool)),
+          confirmed,
+          paid,
+          wallets: { system: terms.systemWallet, hot: payout.wallet, ...flows },
+        });
+        log[result.ok ? 'info' : 'warn']({ differences: result.differences.length }, 'reconciliation done');
+        return result;
+      }),
 
       quoteWithdrawal: implement(WithdrawalActions.quote, async (ctx) => {
         const user = await requester(ctx.params.userId);
@@ -130,28 +171,16 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         return result;
       }),
       approveWithdrawal: implement(WithdrawalActions.approve, (ctx) =>
-        move(ctx.params.withdrawalId, { from: ['pending_approval'], to: 'approved', decidedBy: ctx.params.admin }),
+        move(ctx.params.withdrawalId, withdrawalSteps.approve(ctx.params.admin)),
       ),
       rejectWithdrawal: implement(WithdrawalActions.reject, (ctx) =>
-        move(ctx.params.withdrawalId, {
-          from: ['pending_approval'],
-          to: 'rejected',
-          resolution: 'void',
-          decidedBy: ctx.params.admin,
-          reason: ctx.params.reason,
-          messages: userMessages.rejected(ctx.params.reason),
-        }),
+        move(ctx.params.withdrawalId, withdrawalSteps.reject(ctx.params.admin, ctx.params.reason)),
       ),
       cancelWithdrawal: implement(WithdrawalActions.cancel, async (ctx) => {
         const current = await findWithdrawal(db.pool, ctx.params.withdrawalId);
         if (!current || current.userId !== ctx.params.userId)
           throw new WithdrawalRefusal('WITHDRAWAL_NOT_FOUND', 'no such withdrawal', {}, 404);
-        return move(ctx.params.withdrawalId, {
-          from: ['pending_approval'],
-          to: 'cancelled',
-          resolution: 'void',
-          messages: userMessages.cancelled(),
-        });
+        return move(ctx.params.withdrawalId, withdrawalSteps.cancel());
       }),
       voidWithdrawal: implement(WithdrawalActions.void, async (ctx) => {
         const { withdrawalId, admin, reason } = ctx.params;
@@ -161,14 +190,7 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         // funds return.
         if (current.status === 'approved')
           await callAction(ready().broker, PayoutActions.cancel, { withdrawalId, admin }, { timeout: 15_000 });
-        return move(withdrawalId, {
-          from: ['approved'],
-          to: 'voided',
-          resolution: 'void',
-          decidedBy: admin,
-          reason,
-          messages: userMessages.voided(reason),
-        });
+        return move(withdrawalId, withdrawalSteps.void(admin, reason));
       }),
       withdrawal: implement(
         WithdrawalActions.get,
@@ -189,21 +211,10 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         PayoutChannels.payoutCompleted,
         { group: 'ledger', maxInFlight: 20, maxRetries: 200 },
         async (done) => {
-          if (done.outcome === 'paid')
-            await move(done.withdrawalId, {
-              from: ['approved'],
-              to: 'paid',
-              resolution: 'post',
-              txHash: done.txHash,
-              messages: userMessages.confirmed(done.txHash),
-            });
-          else
-            await move(done.withdrawalId, {
-              from: ['approved'],
-              to: 'simulated',
-              resolution: 'void',
-              messages: userMessages.simulated(),
-            });
+          await move(
+            done.withdrawalId,
+            done.outcome === 'paid' ? withdrawalSteps.paid(done.txHash) : withdrawalSteps.simulated(),
+          );
         },
       ),
     },

@@ -448,7 +448,8 @@ export interface MoveResult {
  * Moves each withdrawal of a batch from one of its step's `from` to its `to` once, in the caller's transaction: a
  * repeat of a move already made answers the current state (idempotent), any other state is refused, and the others
  * still move. The rows are locked in id order, so concurrent batches never deadlock. A withdrawal appears at most once
- * in a batch (the group commit keys moves by withdrawal).
+ * in a batch (the group commit keys moves by withdrawal). A void gives its amount back to the day's global total in
+ * the same transaction.
  */
 export async function moveWithdrawals(
   client: pg.PoolClient,
@@ -498,6 +499,7 @@ export async function moveWithdrawals(
   );
   const transfers: TransferSpec[] = [];
   const messages: OutboxMessage[] = [];
+  const voided: string[] = [];
   const outcomes = moves.map(({ withdrawalId, step }): Outcome<MoveResult> => {
     const withdrawal = moved.get(withdrawalId);
     if (!withdrawal) {
@@ -509,12 +511,32 @@ export async function moveWithdrawals(
       );
     }
     if (step.resolution === 'post') transfers.push(postTransfer(withdrawal));
-    if (step.resolution === 'void') transfers.push(voidTransfer(withdrawal));
+    if (step.resolution === 'void') {
+      transfers.push(voidTransfer(withdrawal));
+      voided.push(withdrawal.id);
+    }
     messages.push(...announcements(withdrawal), ...(step.messages?.(withdrawal) ?? []));
     return answer({ withdrawal, changed: true });
   });
   if (transfers.length > 0) await postTransfers(client, system, transfers);
   await enqueue(client, LEDGER_OUTBOX, messages);
+  // Never paid out: a voided amount leaves the global limit of the day it was requested on. Last, so the day's row is
+  // held only across the commit, and the days in order, so concurrent batches never deadlock.
+  if (voided.length > 0)
+    await client.query({
+      name: 'ledger.withdraw.release-days',
+      text: `WITH released AS (
+               SELECT (created_at AT TIME ZONE 'UTC')::date AS day, SUM(amount) AS amount FROM withdrawals
+               WHERE id = ANY($1::bigint[]) GROUP BY 1
+             ), locked AS MATERIALIZED (
+               SELECT d.day AS locked_day FROM withdrawal_days d JOIN released r ON r.day = d.day
+               ORDER BY d.day FOR NO KEY UPDATE OF d
+             )
+             UPDATE withdrawal_days SET total = withdrawal_days.total - released.amount
+             FROM released JOIN locked ON locked.locked_day = released.day
+             WHERE withdrawal_days.day = released.day`,
+      values: [voided],
+    });
   return outcomes;
 }
 
@@ -602,4 +624,44 @@ export const userMessages = {
       txHash,
     }),
   ],
+};
+
+/** Every move after the request, as the ledger's actions (admins, the user) and the payout's completions make it. */
+export const withdrawalSteps = {
+  approve: (admin: string): Transition => ({ from: ['pending_approval'], to: 'approved', decidedBy: admin }),
+  reject: (admin: string, reason: string): Transition => ({
+    from: ['pending_approval'],
+    to: 'rejected',
+    resolution: 'void',
+    decidedBy: admin,
+    reason,
+    messages: userMessages.rejected(reason),
+  }),
+  cancel: (): Transition => ({
+    from: ['pending_approval'],
+    to: 'cancelled',
+    resolution: 'void',
+    messages: userMessages.cancelled(),
+  }),
+  void: (admin: string, reason: string): Transition => ({
+    from: ['approved'],
+    to: 'voided',
+    resolution: 'void',
+    decidedBy: admin,
+    reason,
+    messages: userMessages.voided(reason),
+  }),
+  paid: (txHash: string): Transition => ({
+    from: ['approved'],
+    to: 'paid',
+    resolution: 'post',
+    txHash,
+    messages: userMessages.confirmed(txHash),
+  }),
+  simulated: (): Transition => ({
+    from: ['approved'],
+    to: 'simulated',
+    resolution: 'void',
+    messages: userMessages.simulated(),
+  }),
 };

@@ -3,8 +3,12 @@
 
 export type AmbiguityRule = 'resend' | 'skip';
 
-/** Informational messages: a duplicate confuses more than a missing one, and the next message supersedes them. */
-const SKIP_WHEN_AMBIGUOUS = new Set(['deposit.detected']);
+/**
+ * Informational messages: a duplicate confuses more than a missing one, and the next message supersedes them (a
+ * credit follows "we see your deposit"; "confirmed", with the same link, follows "sent"; a payout's next step follows
+ * "retrying").
+ */
+const SKIP_WHEN_AMBIGUOUS = new Set(['deposit.detected', 'withdrawal.sent', 'withdrawal.retrying']);
 
 /** Credit notices, commissions and admin alerts are promises about money: resent, at the risk of a duplicate. */
 export function ambiguityRule(template: string): AmbiguityRule {

@@ -1,9 +1,10 @@
 import {
+  ADMIN_TELEGRAM_IDS,
   defineConfig,
   integer,
   TELEGRAM_API_ROOT,
   TELEGRAM_BOT_TOKEN,
-  telegramIds,
+  url,
   USDT_DECIMALS,
   type CommonConfig,
   type ConfigOf,
@@ -17,10 +18,11 @@ export const notifierConfig = defineConfig({
     default: '300000',
     parse: integer(1000),
   },
-  ADMIN_TELEGRAM_IDS: {
-    description: 'Telegram user ids of the admins, comma-separated: they receive alerts (a deep reorg, …)',
-    default: '',
-    parse: telegramIds,
+  ADMIN_TELEGRAM_IDS,
+  BSC_EXPLORER_URL: {
+    description: 'Block explorer base URL: withdrawal messages link to <url>/tx/<hash>',
+    default: 'https://bscscan.com',
+    parse: url('https:', 'http:'),
   },
   // Amounts in messages.
   USDT_DECIMALS,

@@ -128,7 +128,8 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
         chatLanguage: async (chatId) =>
           (await callAction(this.broker, UsersActions.byTelegramId, { telegramId: chatId }, { timeout: 5000 }))
             ?.languageCode ?? null,
-        render: (request, to) => renderNotification(request, to, config.USDT_DECIMALS),
+        render: (request, to) =>
+          renderNotification(request, to, { decimals: config.USDT_DECIMALS, explorerUrl: config.BSC_EXPLORER_URL }),
         send: sendText,
         unrecorded: new UnrecordedSends(),
         logger: log,

@@ -482,8 +482,9 @@ export class PayoutStore {
       amount: string;
       destination: string;
       tx_hash: string;
+      block_number: string;
     }>(
-      `SELECT withdrawal_id::text, amount::text, destination, tx_hash FROM payouts
+      `SELECT withdrawal_id::text, amount::text, destination, tx_hash, block_number::text FROM payouts
        WHERE status = 'paid' AND withdrawal_id > $1 ORDER BY withdrawal_id LIMIT $2`,
       [after, limit],
     );
@@ -492,6 +493,7 @@ export class PayoutStore {
       amount: r.amount,
       destination: r.destination,
       txHash: r.tx_hash,
+      blockNumber: r.block_number,
     }));
   }
 

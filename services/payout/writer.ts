@@ -69,7 +69,9 @@ export interface TickSummary {
   review: number;
 }
 
-const bumped = (price: bigint) => (price * REPLACEMENT_BUMP_NUM + REPLACEMENT_BUMP_DEN - 1n) / REPLACEMENT_BUMP_DEN;
+/** The least gas price a replacement may offer: 12.5% more, rounded up. */
+export const bumped = (price: bigint) =>
+  (price * REPLACEMENT_BUMP_NUM + REPLACEMENT_BUMP_DEN - 1n) / REPLACEMENT_BUMP_DEN;
 
 export class PayoutWriter {
   readonly address: string;

@@ -1,6 +1,6 @@
 // The payout process SIGKILLed at each step of a payout (claimed, nonce assigned, signed and stored, broadcast,
 // recorded, receipt seen, paid recorded), then started again: exactly one transfer on chain per withdrawal every
-// time. Then two replicas with the writer SIGKILLed halfway through 60 payouts: the other takes the wallet over,
+// time. Then two replicas with the writer SIGKILLed halfway through 100 payouts: the other takes the wallet over,
 // nonces stay contiguous and every withdrawal is paid once.
 import { expect } from 'chai';
 import type { NodeProcess } from '../support/node-process';
@@ -49,17 +49,17 @@ describe('a payout process killed mid-payout', function () {
     });
   }
 
-  it('hands the wallet to the other replica when the writer is SIGKILLed halfway through 60 payouts', async () => {
+  it('hands the wallet to the other replica when the writer is SIGKILLed halfway through 100 payouts', async () => {
     const replicas: NodeProcess[] = [bed.spawnPayout(), bed.spawnPayout()];
     await Promise.all(replicas.map((r) => r.started()));
     const { rows: before } = await bed.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM payout_attempts');
     const startNonce = await bed.anvil.provider.getTransactionCount(bed.hot.address, 'latest');
-    const users = await Promise.all(Array.from({ length: 60 }, () => bed.user('20')));
+    const users = await Promise.all(Array.from({ length: 100 }, () => bed.user('20')));
     const withdrawals = await Promise.all(users.map((u) => bed.withdraw(u.userId, '10')));
     await eventually(async () => {
       const { rows } = await bed.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM payout_attempts');
-      return Number(rows[0]!.n) - Number(before[0]!.n) >= 20;
-    }, 'a third signed');
+      return Number(rows[0]!.n) - Number(before[0]!.n) >= 40;
+    }, 'about half signed');
     const { rows } = await bed.db.pool.query<{ lease_holder: string }>('SELECT lease_holder FROM payout_wallets');
     // The holder's id is host-pid-random: its pid says which child it is.
     const holder = replicas.find((r) => rows[0]!.lease_holder.includes(`-${r.child.pid}-`))!;
@@ -81,7 +81,7 @@ describe('a payout process killed mid-payout', function () {
       [withdrawals.map((w) => w.id)],
     );
     expect(nonces.map((n) => Number(n.nonce)).sort((a, b) => a - b)).to.deep.equal(
-      Array.from({ length: 60 }, (_, i) => startNonce + i),
+      Array.from({ length: 100 }, (_, i) => startNonce + i),
     );
     expect((await bed.call<{ problems: string[] }>('ledger.check')).problems).to.deep.equal([]);
     await survivor.kill('SIGTERM');

@@ -17,14 +17,10 @@ import { testConfig } from '../support/config';
 import { startAnvil, type AnvilHandle } from '../support/anvil';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { quiesce } from '../support/quiesce';
+import { buttonsOf, press, send } from '../support/bot-dialog';
 import { eventually } from '../support/system';
 import { deployTestUsdt } from '../support/usdt';
-import {
-  TelegramEmulator,
-  type RecordedMessage,
-  type SimulatedUser,
-  type SimulatedUserOptions,
-} from '../support/telegram-emulator';
+import { TelegramEmulator, type SimulatedUser, type SimulatedUserOptions } from '../support/telegram-emulator';
 
 process.env.LOG_LEVEL ??= 'warn';
 
@@ -40,29 +36,6 @@ function botConfig(db: TestDatabase, emulator: TelegramEmulator, overrides: Reco
     RATE_LIMIT_MAX_REQUESTS: '1000',
     ...overrides,
   });
-}
-
-/** Sends `text` and resolves with the first bot message after it (that matches, if a matcher is given). */
-async function send(user: SimulatedUser, text: string, matcher?: RegExp): Promise<RecordedMessage> {
-  const sent = user.sendText(text);
-  return user.waitForMessage((m) => m.message_id > sent.message_id && (!matcher || matcher.test(m.text)));
-}
-
-/** Presses a button and resolves with the first bot message sent after it. */
-async function press(
-  user: SimulatedUser,
-  message: RecordedMessage,
-  data: string,
-  matcher?: RegExp,
-): Promise<RecordedMessage> {
-  const last = Math.max(0, ...user.messages({ includeDeleted: true }).map((m) => m.message_id));
-  user.pressButton(message, data);
-  return user.waitForMessage((m) => m.message_id > last && (!matcher || matcher.test(m.text)));
-}
-
-function buttonsOf(message: RecordedMessage): string[] {
-  const markup = message.reply_markup;
-  return markup && 'inline_keyboard' in markup ? markup.inline_keyboard.flat().map((b) => b.callback_data ?? '') : [];
 }
 
 describe('bot-gateway', function () {
@@ -124,6 +97,7 @@ describe('bot-gateway', function () {
       expect(buttonsOf(first)).to.include.members([
         'menu:deposit',
         'menu:balance',
+        'menu:withdraw',
         'menu:wallet',
         'menu:referrals',
         'menu:help',
@@ -297,6 +271,7 @@ describe('bot-gateway', function () {
       const expected: [string, RegExp][] = [
         ['menu:deposit', /Register your wallet first/],
         ['menu:balance', /Your balance/],
+        ['menu:withdraw', /Register your wallet first with \/wallet: withdrawals/],
         ['menu:wallet', /Send me the address/],
         ['menu:referrals', /Referral program/],
         ['menu:help', /\/deposit - how to deposit/],
@@ -631,6 +606,7 @@ describe('bot-gateway', function () {
         status: 'ok',
         checks: { broker: 'ok', jetstream: 'ok', postgres: 'ok', redis: 'ok' },
         failed: [],
+        dryRun: null, // no payout service runs here
       });
     });
 

@@ -3,7 +3,9 @@ import { parseUsdt } from '../support/usdt';
 import { startPayoutBed, type PayoutBed } from '../support/payout-bed';
 import { channelMessages } from '../support/jetstream';
 import { eventually } from '../support/system';
-import type { Node } from '../../lib/runtime';
+import type { AddressInfo } from 'node:net';
+import { apiGatewayService } from '../../gateway/api.service';
+import { startNode, type Node } from '../../lib/runtime';
 
 /** Which of the replicas holds the hot wallet now. */
 async function writerOf(replicas: Node[]): Promise<number> {
@@ -31,6 +33,23 @@ async function attempts(bed: PayoutBed): Promise<AttemptRow[]> {
     'SELECT withdrawal_id::text, nonce::text, gas_price::text, tx_hash FROM payout_attempts ORDER BY id',
   );
   return rows;
+}
+
+/** What an HTTP edge node of this bed answers on /health/ready. */
+async function readiness(bed: PayoutBed): Promise<{ status: string; dryRun: boolean | null }> {
+  const edge = await startNode(bed.config, [apiGatewayService], { db: bed.db, redis: bed.redis });
+  try {
+    await edge.broker.waitForServices(['payout'], 10_000);
+    const { port } = (
+      edge.broker.getLocalService('api') as unknown as { server: { address(): AddressInfo } }
+    ).server.address();
+    return (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
+      status: string;
+      dryRun: boolean | null;
+    };
+  } finally {
+    await edge.stop();
+  }
 }
 
 /** One transfer of the right amount to each withdrawal's wallet, and nothing else from the hot wallet. */
@@ -65,6 +84,7 @@ describe('payout on Anvil', function () {
     // The receipt was at least BSC_CONFIRMATION_BLOCKS deep when it was declared paid.
     const { rows } = await bed.db.pool.query<{ block_number: string }>('SELECT block_number::text FROM payouts');
     expect(Number(rows[0]!.block_number)).to.equal(transfer!.blockNumber);
+    expect(await readiness(bed)).to.include({ status: 'ok', dryRun: false });
   });
 
   it('pays 100 withdrawals with two replicas under contiguous nonces, the writer stopped halfway', async () => {
@@ -171,5 +191,6 @@ describe('payout on Anvil', function () {
     expect(await bed.transfersFromHot()).to.have.length(0);
     expect(await bed.call('ledger.balance', { userId })).to.include({ available: parseUsdt('100').toString() });
     expect(await bed.call('payout.status')).to.include({ dryRun: true });
+    expect(await readiness(bed)).to.include({ status: 'ok', dryRun: true });
   });
 });

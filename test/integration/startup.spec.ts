@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_GROUPS } from '../../services';
+import { Wallet } from 'ethers';
+import { loadFullConfig, SERVICE_GROUPS } from '../../services';
 import { TEST_SYSTEM_WALLET, testEnv } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { deleteNamespaceStreams } from '../support/nats';
@@ -120,6 +121,78 @@ describe('scripts/start.ts', function () {
     expect(result.code).to.equal(1);
     expect(result.configLines[0]).to.match(/^config: BSC_RPC_URLS /);
     expect(result.stderr + result.stdout).not.to.contain('S3cretApiKey');
+  });
+
+  it('refuses DRY_RUN=false without a usable hot-wallet key in one line each, quoting no key', async () => {
+    const missing = await runToExit(completeEnv({ SERVICES: 'payout', DRY_RUN: 'false' }));
+    expect(missing.code).to.equal(1);
+    expect(missing.configLines, missing.stderr).to.deep.equal([
+      'config: PAYOUT_WALLET_ADDRESS is required when DRY_RUN=false',
+      'config: DRY_RUN=false needs exactly one of PAYOUT_WALLET_PRIVATE_KEY and PAYOUT_WALLET_PRIVATE_KEY_ENCRYPTED',
+    ]);
+    const wrong = await runToExit(
+      completeEnv({
+        SERVICES: 'payout',
+        DRY_RUN: 'false',
+        PAYOUT_WALLET_ADDRESS: TEST_SYSTEM_WALLET,
+        PAYOUT_WALLET_PRIVATE_KEY: `0x${'ab'.repeat(32)}`,
+      }),
+    );
+    expect(wrong.code).to.equal(1);
+    expect(wrong.configLines, wrong.stderr).to.have.length(1);
+    expect(wrong.configLines[0]).to.match(/^config: PAYOUT_WALLET_ADDRESS does not match the private key/);
+    expect(wrong.stderr + wrong.stdout).not.to.contain('abababab');
+    expect(wrong.stderr).not.to.match(/^\s+at /m);
+  });
+
+  it('seals a hot-wallet key with scripts/encrypt-key.ts that start-up then opens', async () => {
+    const hot = Wallet.createRandom();
+    const encryptionKey = randomBytes(32).toString('hex');
+    const sealedOutput = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/encrypt-key.ts'], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? ROOT,
+          ENCRYPTION_KEY: encryptionKey,
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(`${hot.privateKey}\n`);
+    });
+    expect(sealedOutput.code, sealedOutput.stderr).to.equal(0);
+    expect(sealedOutput.stdout).not.to.contain(hot.privateKey.slice(2));
+    const sealed = /^PAYOUT_WALLET_PRIVATE_KEY_ENCRYPTED=(v1:\S+)$/m.exec(sealedOutput.stdout)?.[1];
+    expect(sealedOutput.stdout).to.contain(`PAYOUT_WALLET_ADDRESS=${hot.address}`);
+    expect(sealed).to.be.a('string');
+    // A wrong ENCRYPTION_KEY is one line naming the variable; the right one passes the configuration checks.
+    const wrong = await runToExit(
+      completeEnv({
+        SERVICES: 'payout',
+        DRY_RUN: 'false',
+        PAYOUT_WALLET_ADDRESS: hot.address,
+        PAYOUT_WALLET_PRIVATE_KEY_ENCRYPTED: sealed!,
+        ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      }),
+    );
+    expect(wrong.configLines, wrong.stderr).to.deep.equal([
+      'config: PAYOUT_WALLET_PRIVATE_KEY_ENCRYPTED does not open with ENCRYPTION_KEY (another key, or altered)',
+    ]);
+    expect(
+      loadFullConfig(
+        testEnv({
+          DRY_RUN: 'false',
+          PAYOUT_WALLET_ADDRESS: hot.address,
+          PAYOUT_WALLET_PRIVATE_KEY_ENCRYPTED: sealed!,
+          ENCRYPTION_KEY: encryptionKey,
+        }),
+      ).DRY_RUN,
+    ).to.equal(false);
   });
 
   it('exits non-zero naming an unknown service in SERVICES and listing the known ones', async () => {

@@ -16,11 +16,14 @@ import {
   userMessages,
   WithdrawalDesk,
   WithdrawalRefusal,
+  withdrawalSteps,
   type HoldRequest,
   type Move,
+  type Transition,
   type WithdrawalRules,
 } from '../../services/ledger/withdrawals';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { userRecord } from '../support/user-record';
 
 const usdt = (text: string) => parseAmount(text, 18);
 const creditRules: CreditRules = { levelThresholds: [usdt('10')], referralRates: [parseRate('0.05')] };
@@ -32,24 +35,6 @@ const rules: WithdrawalRules = {
   dailyLimitGlobal: usdt('50000'),
   walletCooldownMs: 24 * 3_600_000,
 };
-
-function user(id: string, overrides: Partial<UserRecord> = {}): UserRecord {
-  return {
-    id,
-    telegramId: String(1000 + Number(id)),
-    username: null,
-    firstName: null,
-    languageCode: 'en',
-    walletAddress: '0x2222222222222222222222222222222222222222',
-    referralCode: `code${id}`,
-    referrerId: null,
-    isBanned: false,
-    walletChangedAt: null,
-    hasWithdrawalPassword: true,
-    createdAt: new Date().toISOString(),
-    ...overrides,
-  };
-}
 
 async function refusal(promise: Promise<unknown>): Promise<WithdrawalRefusal> {
   try {
@@ -98,14 +83,14 @@ describe('withdrawals on PostgreSQL', () => {
 
   it('holds amount and fee, answers a repeated key with the first withdrawal and refuses it with another amount', async () => {
     await fund('1', usdt('100'));
-    const first = await request(user('1'), usdt('40'), 'dialog-1');
+    const first = await request(userRecord('1'), usdt('40'), 'dialog-1');
     expect(first.created).to.equal(true);
     expect(first.withdrawal.status).to.equal('approved');
     expect(await userBalance(db.prisma, '1')).to.deep.equal({ available: usdt('59'), held: usdt('41') });
 
-    const again = await request(user('1'), usdt('40'), 'dialog-1');
+    const again = await request(userRecord('1'), usdt('40'), 'dialog-1');
     expect(again).to.deep.equal({ withdrawal: first.withdrawal, created: false });
-    expect((await refusal(request(user('1'), usdt('30'), 'dialog-1'))).type).to.equal('IDEMPOTENCY_CONFLICT');
+    expect((await refusal(request(userRecord('1'), usdt('30'), 'dialog-1'))).type).to.equal('IDEMPOTENCY_CONFLICT');
     expect(await userBalance(db.prisma, '1')).to.deep.equal({ available: usdt('59'), held: usdt('41') });
 
     const approved = await outbox('withdrawals.approved');
@@ -117,15 +102,19 @@ describe('withdrawals on PostgreSQL', () => {
   it('refuses what the rules forbid, changing nothing', async () => {
     await fund('2', usdt('30'));
     const cases: [UserRecord, bigint, string][] = [
-      [user('2'), usdt('9.99'), 'WITHDRAWAL_BELOW_MINIMUM'],
-      [user('2', { walletAddress: null }), usdt('10'), 'NO_WALLET'],
-      [user('2', { walletChangedAt: new Date(Date.now() - 3_600_000).toISOString() }), usdt('10'), 'WALLET_COOLDOWN'],
-      [user('2'), usdt('29.5'), 'INSUFFICIENT_FUNDS'],
+      [userRecord('2'), usdt('9.99'), 'WITHDRAWAL_BELOW_MINIMUM'],
+      [userRecord('2', { walletAddress: null }), usdt('10'), 'NO_WALLET'],
+      [
+        userRecord('2', { walletChangedAt: new Date(Date.now() - 3_600_000).toISOString() }),
+        usdt('10'),
+        'WALLET_COOLDOWN',
+      ],
+      [userRecord('2'), usdt('29.5'), 'INSUFFICIENT_FUNDS'],
     ];
     for (const [u, amount, type] of cases)
       expect((await refusal(request(u, amount, `k-${type}`))).type, type).to.equal(type);
     // A wallet changed longer ago than the cooldown is fine.
-    const old = user('2', { walletChangedAt: new Date(Date.now() - 25 * 3_600_000).toISOString() });
+    const old = userRecord('2', { walletChangedAt: new Date(Date.now() - 25 * 3_600_000).toISOString() });
     expect((await request(old, usdt('10'), 'ok')).created).to.equal(true);
     expect((await db.pool.query('SELECT 1 FROM withdrawals')).rowCount).to.equal(1);
   });
@@ -136,7 +125,7 @@ describe('withdrawals on PostgreSQL', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 200 }, (_, i) =>
         // Each is decided against the balance as it is under the user's lock.
-        requestWithdrawal(db.pool, system, rules, user('3'), usdt('10'), `c-${i}`),
+        requestWithdrawal(db.pool, system, rules, userRecord('3'), usdt('10'), `c-${i}`),
       ),
     );
     const created = results.filter((r) => r.status === 'fulfilled');
@@ -152,7 +141,7 @@ describe('withdrawals on PostgreSQL', () => {
     await fund('4', usdt('500'));
     await fund('5', usdt('500'));
     const ask = (id: string, amount: string, key: string) =>
-      requestWithdrawal(db.pool, system, tight, user(id), usdt(amount), key);
+      requestWithdrawal(db.pool, system, tight, userRecord(id), usdt(amount), key);
     await ask('4', '30', 'a');
     expect((await refusal(ask('4', '21', 'b'))).type).to.equal('DAILY_LIMIT_USER');
     await ask('4', '20', 'c');
@@ -163,9 +152,32 @@ describe('withdrawals on PostgreSQL', () => {
     expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
   });
 
+  it('counts only what may still be paid against the global daily limit: cancelled, rejected, simulated and voided give it back', async () => {
+    const tight = { ...rules, autoApproveLimit: usdt('20'), dailyLimitUser: usdt('80'), dailyLimitGlobal: usdt('80') };
+    await fund('4', usdt('500'));
+    await fund('5', usdt('500'));
+    const ask = async (id: string, amount: string, key: string) =>
+      (await requestWithdrawal(db.pool, system, tight, userRecord(id), usdt(amount), key)).withdrawal;
+    const move = (w: { id: string }, step: Transition) => transition(db.pool, system, w.id, step);
+    await move(await ask('4', '50', 'a'), withdrawalSteps.cancel());
+    await move(await ask('4', '50', 'b'), withdrawalSteps.reject('42', 'no'));
+    const simulated = await ask('5', '60', 'c');
+    await move(simulated, withdrawalSteps.approve('42'));
+    await move(simulated, withdrawalSteps.simulated());
+    const voided = await ask('5', '70', 'd');
+    await move(voided, withdrawalSteps.approve('42'));
+    await move(voided, withdrawalSteps.void('42', 'payout dead'));
+    // 230 requested today, none of it paid or payable: the whole limit is left.
+    expect((await ask('4', '80', 'e')).status).to.equal('pending_approval');
+    expect((await refusal(ask('5', '10', 'f'))).type).to.equal('DAILY_LIMIT_GLOBAL');
+    const { rows } = await db.pool.query<{ total: string }>('SELECT total::text FROM withdrawal_days');
+    expect(rows).to.deep.equal([{ total: usdt('80').toString() }]);
+    expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+  });
+
   it('waits for an admin above the auto-approval limit; rejecting returns the funds once', async () => {
     await fund('6', usdt('500'));
-    const { withdrawal } = await request(user('6'), usdt('150'), 'big');
+    const { withdrawal } = await request(userRecord('6'), usdt('150'), 'big');
     expect(withdrawal.status).to.equal('pending_approval');
     expect(await outbox('withdrawals.approved')).to.have.length(0);
     expect((await outbox('alerts.raised'))[0]).to.include({ template: 'admin.withdrawal_pending' });
@@ -190,7 +202,7 @@ describe('withdrawals on PostgreSQL', () => {
 
   it('posts a paid withdrawal once and refuses to void it after', async () => {
     await fund('7', usdt('100'));
-    const { withdrawal } = await request(user('7'), usdt('50'), 'pay');
+    const { withdrawal } = await request(userRecord('7'), usdt('50'), 'pay');
     const txHash = `0x${'ab'.repeat(32)}`;
     const pay = { from: ['approved'] as const, to: 'paid' as const, resolution: 'post' as const, txHash };
     expect((await transition(db.pool, system, withdrawal.id, pay)).withdrawal.txHash).to.equal(txHash);
@@ -205,7 +217,7 @@ describe('withdrawals on PostgreSQL', () => {
 
   describe('in batches (one transaction for many requests, each with its own answer)', () => {
     const hold = (userId: string, amount: string, key: string): HoldRequest => ({
-      user: user(userId),
+      user: userRecord(userId),
       amount: usdt(amount),
       idempotencyKey: key,
     });
@@ -301,6 +313,48 @@ describe('withdrawals on PostgreSQL', () => {
       expect((await db.pool.query('SELECT 1 FROM withdrawals')).rowCount).to.equal(0);
     });
 
+    it('gives each amount a batch voids back to the global total of the day it was requested on', async () => {
+      await fund('23', usdt('1000'));
+      const [a, b, c, d, e, f] = heldIds(
+        await holds([
+          hold('23', '10', 'a'),
+          hold('23', '20', 'b'),
+          hold('23', '150', 'c'),
+          hold('23', '40', 'd'),
+          hold('23', '50', 'e'),
+          hold('23', '120', 'f'),
+        ]),
+      ) as string[];
+      // b was requested yesterday (UTC): its 20 counts on yesterday's total.
+      await db.pool.query(`UPDATE withdrawals SET created_at = created_at - interval '1 day' WHERE id = $1`, [b]);
+      await db.pool.query(`UPDATE withdrawal_days SET total = total - $1`, [usdt('20').toString()]);
+      await db.pool.query(
+        `INSERT INTO withdrawal_days (day, total) VALUES ((now() AT TIME ZONE 'UTC')::date - 1, $1)`,
+        [usdt('20').toString()],
+      );
+      const totals = async () =>
+        (await db.pool.query<{ total: string }>(`SELECT total::text FROM withdrawal_days ORDER BY day`)).rows.map(
+          (r) => r.total,
+        );
+      expect(await totals()).to.deep.equal([usdt('20'), usdt('370')].map(String));
+      const outcomes = await moves([
+        { withdrawalId: a!, step: withdrawalSteps.simulated() },
+        { withdrawalId: b!, step: withdrawalSteps.void('42', 'payout dead') },
+        { withdrawalId: c!, step: withdrawalSteps.reject('42', 'no') },
+        { withdrawalId: d!, step: withdrawalSteps.paid(`0x${'dd'.repeat(32)}`) },
+        { withdrawalId: e!, step: withdrawalSteps.void('42', 'payout dead') },
+        { withdrawalId: f!, step: withdrawalSteps.cancel() },
+      ]);
+      expect(outcomes.map(refusalType)).to.deep.equal(Array(6).fill('answered'));
+      // Only the paid 40 still counts.
+      expect(await totals()).to.deep.equal(['0', usdt('40').toString()]);
+      // A repeat changes nothing, the totals included.
+      await moves([{ withdrawalId: e!, step: withdrawalSteps.void('42', 'payout dead') }]);
+      expect(await totals()).to.deep.equal(['0', usdt('40').toString()]);
+      expect(await userBalance(db.prisma, '23')).to.deep.equal({ available: usdt('959'), held: 0n });
+      expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+    });
+
     it('moves each withdrawal of a batch once, refusing alone the ones in another state', async () => {
       await fund('17', usdt('500'));
       const held = heldIds(
@@ -342,7 +396,7 @@ describe('withdrawals on PostgreSQL', () => {
       // Each takes 11: 90 fit into 1000. Every key is asked twice at once and must give one withdrawal.
       const keys = Array.from({ length: 200 }, (_, i) => `d-${i}`);
       const answers = await Promise.allSettled(
-        [...keys, ...keys].map((key) => desk.request(user('18'), usdt('10'), key)),
+        [...keys, ...keys].map((key) => desk.request(userRecord('18'), usdt('10'), key)),
       );
       await desk.idle();
       const byKey = new Map<string, Set<string>>();

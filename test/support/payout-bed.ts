@@ -8,16 +8,22 @@ import { loadFullConfig, SERVICE_GROUPS, type Config } from '../../services';
 import type { WithdrawalRecord } from '../../lib/contracts';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
-import { ensureSystemAccounts } from '../../services/ledger/accounts';
-import { creditDeposit, creditNotifications, planCredit } from '../../services/ledger/deposits';
 import { startAnvil, type AnvilAccount, type AnvilHandle, type StartAnvilOptions } from './anvil';
 import { testEnv } from './config';
 import { createTestDatabase, type TestDatabase } from './database';
 import { deleteNamespaceStreams } from './nats';
 import { spawnNode, type NodeProcess } from './node-process';
 import { quiesce } from './quiesce';
+import { creditTestDeposit } from './deposits';
 import { eventually } from './system';
-import { addressTopic, deployTestUsdt, mintUsdt, parseUsdt, TRANSFER_TOPIC, type TestUsdtContract } from './usdt';
+import {
+  deployTestUsdt,
+  mintUsdt,
+  parseUsdt,
+  transfersFrom,
+  type OnChainTransfer,
+  type TestUsdtContract,
+} from './usdt';
 
 export interface PayoutBedOptions {
   prefix: string;
@@ -27,13 +33,6 @@ export interface PayoutBedOptions {
   hotWalletUsdt?: string;
   /** Mine a block every this many ms (default 150; 0: no miner, the spec mines). */
   blockEveryMs?: number;
-}
-
-export interface OnChainTransfer {
-  txHash: string;
-  to: string;
-  amount: bigint;
-  blockNumber: number;
 }
 
 export interface PayoutBed {
@@ -102,7 +101,6 @@ export async function startPayoutBed(options: PayoutBedOptions): Promise<PayoutB
     ...options.env,
   });
   const config = loadFullConfig(env);
-  const system = await ensureSystemAccounts(db.pool);
   const core = await startNode(config, [...SERVICE_GROUPS.users, ...SERVICE_GROUPS.ledger], {
     db,
     redis,
@@ -165,19 +163,11 @@ export async function startPayoutBed(options: PayoutBedOptions): Promise<PayoutB
       });
       const wallet = Wallet.createRandom().address;
       await call('users.setWallet', { userId: user.id, address: wallet });
-      const deposit = {
+      await creditTestDeposit(db.pool, user.id, parseUsdt(balance), {
         chainId: anvil.chainId,
-        txHash: `0x${randomBytes(32).toString('hex')}`,
-        logIndex: 0,
-        blockNumber: '1',
-        blockHash: `0x${randomBytes(32).toString('hex')}`,
         fromAddress: wallet,
-        userId: user.id,
-        amount: parseUsdt(balance),
-      };
-      const rules = { levelThresholds: [1n], referralRates: [] };
-      const plan = planCredit(deposit, [], rules);
-      await creditDeposit(db.pool, system, deposit, plan, creditNotifications(deposit, plan, rules));
+        notify: true,
+      });
       return { userId: user.id, wallet };
     },
     async withdraw(userId, amount, key = randomBytes(8).toString('hex')) {
@@ -203,20 +193,7 @@ export async function startPayoutBed(options: PayoutBedOptions): Promise<PayoutB
         timeoutMs,
       );
     },
-    async transfersFromHot() {
-      const logs = await anvil.provider.getLogs({
-        address: usdtAddress,
-        fromBlock: 0,
-        toBlock: 'latest',
-        topics: [TRANSFER_TOPIC, addressTopic(hot.address)],
-      });
-      return logs.map((log) => ({
-        txHash: log.transactionHash.toLowerCase(),
-        to: `0x${log.topics[2]!.slice(26)}`.toLowerCase(),
-        amount: BigInt(log.data),
-        blockNumber: log.blockNumber,
-      }));
-    },
+    transfersFromHot: () => transfersFrom(anvil.provider, usdtAddress, hot.address),
     call: (action, params = {}) => core.broker.call(action, params),
     quiesce: () => quiesce({ pool: db.pool, outboxes: PAYOUT_OUTBOXES, namespace, consumers: PAYOUT_CONSUMERS }),
     stopMiner,

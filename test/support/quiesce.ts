@@ -38,24 +38,27 @@ async function settled(namespace: string, channel: string, group: string): Promi
   }
 }
 
-async function isQuiet(parts: QuietParts): Promise<boolean> {
+/** Undefined when quiet, else what is still busy (named in the timeout error). */
+async function busyPart(parts: QuietParts): Promise<string | undefined> {
   for (const table of parts.outboxes ?? []) {
     const { rows } = await parts.pool!.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}"`);
-    if (rows[0]!.n !== '0') return false;
+    if (rows[0]!.n !== '0') return `${rows[0]!.n} rows in ${table}`;
   }
   for (const [channel, group] of parts.consumers ?? []) {
-    if (!(await settled(parts.namespace!, channel, group))) return false;
+    if (!(await settled(parts.namespace!, channel, group))) return `${channel} for ${group}`;
   }
-  if (parts.emulator && parts.emulator.pendingUpdateCount > 0) return false;
-  return parts.also ? parts.also() : true;
+  if (parts.emulator && parts.emulator.pendingUpdateCount > 0) return 'updates pending in the Bot API emulator';
+  if (parts.also && !(await parts.also())) return "the spec's own condition";
+  return undefined;
 }
 
 export async function quiesce(parts: QuietParts, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let quietRounds = 0;
   while (quietRounds < 2) {
-    quietRounds = (await isQuiet(parts)) ? quietRounds + 1 : 0;
-    if (quietRounds === 0 && Date.now() > deadline) throw new Error(`still busy after ${timeoutMs} ms`);
+    const busy = await busyPart(parts);
+    quietRounds = busy === undefined ? quietRounds + 1 : 0;
+    if (busy !== undefined && Date.now() > deadline) throw new Error(`still busy after ${timeoutMs} ms: ${busy}`);
     await parts.emulator?.waitForIdle(timeoutMs).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -17,6 +17,7 @@ import {
   type ContractRunner,
   type ContractTransactionResponse,
   type InterfaceAbi,
+  type Provider,
   type Signer,
 } from 'ethers';
 
@@ -69,6 +70,25 @@ export function transferFilter(token: string, opts: { from?: string; to?: string
       opts.to ? addressTopic(opts.to) : null,
     ] as Array<string | null>,
   };
+}
+
+export interface OnChainTransfer {
+  txHash: string;
+  /** Lower case. */
+  to: string;
+  amount: bigint;
+  blockNumber: number;
+}
+
+/** Every Transfer of `token` sent by `from` on the canonical chain, oldest first. */
+export async function transfersFrom(provider: Provider, token: string, from: string): Promise<OnChainTransfer[]> {
+  const logs = await provider.getLogs({ ...transferFilter(token, { from }), fromBlock: 0, toBlock: 'latest' });
+  return logs.map((log) => ({
+    txHash: log.transactionHash.toLowerCase(),
+    to: `0x${log.topics[2]!.slice(26)}`.toLowerCase(),
+    amount: BigInt(log.data),
+    blockNumber: log.blockNumber,
+  }));
 }
 
 export interface TestUsdtArtifact {

@@ -1,13 +1,19 @@
 // What every handler needs: the backend, the config, and replies in the user's language.
+import { TelegramError } from 'telegraf';
 import type { InlineKeyboardMarkup } from 'telegraf/types';
 import type { UserRecord } from '../../../lib/contracts';
+import { t } from '../../../lib/i18n';
+import { mainMenu } from '../keyboards';
 import type { Backend } from '../backend';
 import type { BotContext } from '../context';
 import type { BotGatewayConfig } from '../config';
+import type { DialogOutcome } from '../dialog-outcome';
 
 export interface BotDeps {
   backend: Backend;
   config: BotGatewayConfig;
+  /** Settles a withdrawal dialog of this Telegram user once: the first of Confirm and Cancel wins. */
+  settleDialog(telegramId: number, dialogId: string, outcome: DialogOutcome): Promise<DialogOutcome>;
 }
 
 /** Sends an HTML text (every t() text is HTML with escaped parameters). */
@@ -49,4 +55,36 @@ export async function optional<T>(ctx: BotContext, what: string, call: () => Pro
     ctx.gateway.log.warn({ call: what, error: `${name}: ${message}` }, 'call failed; answering without it');
     return undefined;
   }
+}
+
+/**
+ * Replaces the text (and buttons) of the message whose button was pressed; sends it anew if that message cannot be
+ * edited. A concurrent press that already made the same edit is no failure.
+ */
+export async function replaceMessage(ctx: BotContext, html: string, keyboard?: InlineKeyboardMarkup): Promise<void> {
+  try {
+    await ctx.editMessageText(html, {
+      parse_mode: 'HTML',
+      link_preview_options: { is_disabled: true },
+      ...(keyboard ? { reply_markup: keyboard } : {}),
+    });
+  } catch (error) {
+    if (error instanceof TelegramError && /message is not modified/i.test(error.description)) return;
+    ctx.gateway.log.info({ err: error }, 'could not edit the message; sending it anew');
+    await say(ctx, html, keyboard);
+  }
+}
+
+/** Takes the buttons off the message whose button was pressed, so it cannot be pressed again. */
+export async function removeButtons(ctx: BotContext): Promise<void> {
+  try {
+    await ctx.editMessageReplyMarkup(undefined);
+  } catch (error) {
+    ctx.gateway.log.debug({ err: error }, 'could not remove the buttons');
+  }
+}
+
+export async function answerUnknownCommand(ctx: BotContext, text: string): Promise<void> {
+  const lang = ctx.gateway.lang;
+  await say(ctx, t(lang, 'common.unknown_command', { command: text.split(/\s/, 1)[0]!.slice(0, 64) }), mainMenu(lang));
 }

@@ -1,7 +1,7 @@
 // /deposit, /balance and /referrals: what the user needs to pay in and what they have.
 import { t } from '../../../lib/i18n';
 import type { BotContext } from '../context';
-import { Buttons, mainMenu } from '../keyboards';
+import { mainMenu, walletButton } from '../keyboards';
 import { balanceText, depositText, referralLink, referralsText } from '../views';
 import { currentUserRecord, optional, say, type BotDeps } from './common';
 
@@ -9,9 +9,7 @@ export async function showDeposit(ctx: BotContext, deps: BotDeps): Promise<void>
   const user = await currentUserRecord(ctx, deps);
   const lang = ctx.gateway.lang;
   if (!user.walletAddress) {
-    await say(ctx, t(lang, 'deposit.no_wallet'), {
-      inline_keyboard: [[{ text: t(lang, 'menu.wallet'), callback_data: Buttons.wallet }]],
-    });
+    await say(ctx, t(lang, 'deposit.no_wallet'), walletButton(lang));
     return;
   }
   const requestId = ctx.gateway.requestId;

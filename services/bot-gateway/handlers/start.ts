@@ -1,8 +1,8 @@
-import { t } from '../../../lib/i18n';
 import type { BotContext } from '../context';
 import { mainMenu } from '../keyboards';
 import { looksLikeReferralCode } from '../../../lib/contracts';
 import { startText } from '../views';
+import { helpText } from '../withdrawal-views';
 import { currentUser, say, type BotDeps } from './common';
 
 export async function showStart(ctx: BotContext, deps: BotDeps, payload: string): Promise<void> {
@@ -17,5 +17,5 @@ export async function showStart(ctx: BotContext, deps: BotDeps, payload: string)
 }
 
 export async function showHelp(ctx: BotContext): Promise<void> {
-  await say(ctx, t(ctx.gateway.lang, 'help.text'), mainMenu(ctx.gateway.lang));
+  await say(ctx, helpText(ctx.gateway.lang, ctx.gateway.isAdmin), mainMenu(ctx.gateway.lang));
 }

@@ -1,11 +1,13 @@
 import type { MiddlewareFn } from 'telegraf';
+import { commandOf } from '../commands';
 import type { BotContext } from '../context';
 
 export function logUpdates(): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     const started = performance.now();
     const kind = ctx.updateType;
-    const command = ctx.text?.startsWith('/') ? ctx.text.split(/\s/, 1)[0] : undefined;
+    // Only the bot's own command names: any other text that starts with "/" may be a financial password.
+    const command = ctx.text?.startsWith('/') ? (commandOf(ctx.text) ?? 'other') : undefined;
     const data = ctx.callbackQuery && 'data' in ctx.callbackQuery ? ctx.callbackQuery.data : undefined;
     try {
       await next();

@@ -1,19 +1,43 @@
 // A small per-user dialog state in Redis (JSON with a TTL), e.g. "the next message is the wallet address".
 import type { MiddlewareFn } from 'telegraf';
+import { z } from 'zod';
+import { Id, Units } from '../../../lib/contracts';
 import type { Redis } from '../../../lib/redis';
 import type { BotContext, Session } from '../context';
+import { DIALOG_ID } from '../keyboards';
 import type { GatewayKeys } from '../redis-keys';
 
 export const SESSION_TTL_SECONDS = 15 * 60;
 
+const SessionSchema = z.object({
+  awaiting: z
+    .enum([
+      'wallet',
+      'withdraw_amount',
+      'withdraw_new_password',
+      'withdraw_repeat_password',
+      'withdraw_password',
+      'reject_reason',
+    ])
+    .optional(),
+  withdrawal: z
+    .object({
+      id: z.string().regex(new RegExp(`^${DIALOG_ID.source}$`)),
+      amount: Units.optional(),
+      verified: z.boolean().optional(),
+      newPassword: z.object({ salt: z.string().max(64), digest: z.string().max(128) }).optional(),
+      withdrawalId: Id.optional(),
+    })
+    .optional(),
+  rejecting: Id.optional(),
+}) satisfies z.ZodType<Session>;
+
+/** Only what a session may hold: anything else (a corrupt or older shape) is an empty session. */
 export function parseSession(raw: string | null): Session {
   if (!raw) return {};
   try {
-    const value = JSON.parse(raw) as unknown;
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const awaiting = (value as Record<string, unknown>)['awaiting'];
-      return awaiting === 'wallet' ? { awaiting } : {};
-    }
+    const parsed = SessionSchema.safeParse(JSON.parse(raw));
+    if (parsed.success) return parsed.data as Session;
   } catch {
     // a corrupt session is an empty one
   }

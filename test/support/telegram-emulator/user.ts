@@ -123,6 +123,14 @@ export class SimulatedUser {
     return this.messages().at(-1);
   }
 
+  /** Whether a message of this chat, the user's own or the bot's, was deleted (deleteMessage). */
+  wasDeleted(message: MessageRef): boolean {
+    const messageId = typeof message === 'number' ? message : message.message_id;
+    const stored = this.state.get(messageId);
+    if (!stored) throw new Error(`user ${this.id}: no message #${messageId} in this chat`);
+    return stored.deleted;
+  }
+
   /** Answers the bot gave (answerCallbackQuery) to this user's button presses, in order. */
   callbackAnswers(): CallbackAnswer[] {
     return this.state.callbackAnswers.map((a) => ({ ...a }));
