@@ -204,7 +204,9 @@ function repeated(first: WithdrawalRecord, firstHash: string, hash: string): Out
  * refused with another amount), and each new request is checked against the balance and the daily limits that the
  * ones before it left. Refused requests write nothing and the others commit. The users' account rows are locked
  * first (in id order, as every posting does), so what is read of these users after is final until commit (the balance
- * CHECK stands behind the arithmetic); the day's total is taken last, and refuses the batch if others took it meanwhile.
+ * CHECK stands behind the arithmetic). The day's total is read unlocked and taken last, so the platform's one hot row
+ * is held only across the commit: if others took it meanwhile, the batch is refused. A void gives to that total, so
+ * the read may also be too high: a request is refused for the global limit only on the total read under its lock.
  */
 export async function holdWithdrawals(
   client: pg.PoolClient,
@@ -252,43 +254,64 @@ export async function holdWithdrawals(
     if (row.kind === AccountKind.userAvailable) available.set(row.user_id, BigInt(row.balance));
   const first = committed.rows[0]!;
   const recent = new Map(Object.entries(first.recent ?? {}).map(([id, sum]) => [id, BigInt(sum)]));
-  let dayTotal = BigInt(first.day_total);
   const keyOf = (userId: string, key: string) => `${userId}\u0000${key}`;
   const used = new Map<string, WithdrawalRow>();
   for (const row of committed.rows)
     if (row.id) used.set(keyOf(row.user_id!, row.idempotency_key!), row as WithdrawalRow);
 
-  const outcomes: Outcome<RequestResult>[] = new Array(requests.length);
-  /** New withdrawals by key, with the requests of this batch that repeat them. */
-  const fresh = new Map<string, { index: number; quote: Quote; hash: string; repeats: number[] }>();
-  for (const [index, request] of requests.entries()) {
-    const hash = requestHash(request.amount);
-    const key = keyOf(request.user.id, request.idempotencyKey);
-    const before = used.get(key);
-    if (before) {
-      outcomes[index] = repeated(toRecord(before), before.request_hash, hash);
-      continue;
+  /** Decides every request of the batch in order against the day's total given; writes nothing. */
+  const decide = (dayTotal: bigint) => {
+    const balances = new Map(available);
+    const userTotals = new Map(recent);
+    const outcomes: Outcome<RequestResult>[] = new Array(requests.length);
+    /** New withdrawals by key, with the requests of this batch that repeat them. */
+    const fresh = new Map<string, { index: number; quote: Quote; hash: string; repeats: number[] }>();
+    let dayRefused = false;
+    for (const [index, request] of requests.entries()) {
+      const hash = requestHash(request.amount);
+      const key = keyOf(request.user.id, request.idempotencyKey);
+      const before = used.get(key);
+      if (before) {
+        outcomes[index] = repeated(toRecord(before), before.request_hash, hash);
+        continue;
+      }
+      const earlier = fresh.get(key);
+      if (earlier) {
+        earlier.repeats.push(index);
+        continue;
+      }
+      try {
+        const userId = request.user.id;
+        const quote = checkRequest(rules, request.user, request.amount, balances.get(userId)!);
+        const userTotal = userTotals.get(userId) ?? 0n;
+        if (userTotal + quote.amount > rules.dailyLimitUser) throw userLimitReached(rules, userTotal);
+        if (dayTotal + quote.amount > rules.dailyLimitGlobal) {
+          dayRefused = true;
+          throw globalLimitReached(rules);
+        }
+        balances.set(userId, quote.available - quote.total);
+        userTotals.set(userId, userTotal + quote.amount);
+        dayTotal += quote.amount;
+        fresh.set(key, { index, quote, hash, repeats: [] });
+      } catch (error) {
+        if (!(error instanceof WithdrawalRefusal)) throw error;
+        outcomes[index] = refuse(error);
+      }
     }
-    const earlier = fresh.get(key);
-    if (earlier) {
-      earlier.repeats.push(index);
-      continue;
-    }
-    try {
-      const userId = request.user.id;
-      const quote = checkRequest(rules, request.user, request.amount, available.get(userId)!);
-      const userTotal = recent.get(userId) ?? 0n;
-      if (userTotal + quote.amount > rules.dailyLimitUser) throw userLimitReached(rules, userTotal);
-      if (dayTotal + quote.amount > rules.dailyLimitGlobal) throw globalLimitReached(rules);
-      available.set(userId, quote.available - quote.total);
-      recent.set(userId, userTotal + quote.amount);
-      dayTotal += quote.amount;
-      fresh.set(key, { index, quote, hash, repeats: [] });
-    } catch (error) {
-      if (!(error instanceof WithdrawalRefusal)) throw error;
-      outcomes[index] = refuse(error);
-    }
+    return { outcomes, fresh, dayRefused };
+  };
+  let decided = decide(BigInt(first.day_total));
+  if (decided.dayRefused) {
+    // The platform is at its daily limit: the day's row is locked now, until commit, and the batch decided again on
+    // what it holds (voids committed since the read may have given back enough).
+    const { rows } = await client.query<{ total: string }>({
+      name: 'ledger.withdraw.day-lock',
+      text: `INSERT INTO withdrawal_days (day, total) VALUES ((now() AT TIME ZONE 'UTC')::date, 0)
+             ON CONFLICT (day) DO UPDATE SET total = withdrawal_days.total RETURNING total::text`,
+    });
+    decided = decide(BigInt(rows[0]!.total));
   }
+  const { outcomes, fresh } = decided;
   if (fresh.size === 0) return outcomes;
 
   const made = [...fresh.values()];
@@ -336,8 +359,9 @@ export async function holdWithdrawals(
       ...announcements(withdrawal),
     ]),
   );
-  // Last, so the platform's one hot row is held only across the commit. The day's total read above was not locked:
-  // if others took what it left meanwhile, the batch is refused here, and the group commit decides each alone.
+  // Last, so the platform's one hot row is held only across the commit. Unless it was locked above, the day's total
+  // was read unlocked: if others took what it left meanwhile, the batch is refused here, and the group commit decides
+  // each alone.
   const day = await client.query({
     name: 'ledger.withdraw.day',
     text: `INSERT INTO withdrawal_days (day, total) SELECT (now() AT TIME ZONE 'UTC')::date, $1::numeric WHERE $1::numeric <= $2::numeric

@@ -313,6 +313,57 @@ describe('withdrawals on PostgreSQL', () => {
       expect((await db.pool.query('SELECT 1 FROM withdrawals')).rowCount).to.equal(0);
     });
 
+    it('refuses for the global limit only what does not fit the day total under its lock, a void committed meanwhile included', async () => {
+      const tight = { ...rules, dailyLimitGlobal: usdt('100') };
+      await fund('21', usdt('500'));
+      await fund('22', usdt('500'));
+      const dayTotal = async () =>
+        (await db.pool.query<{ total: string }>('SELECT total::text FROM withdrawal_days')).rows.map((r) => r.total);
+      /** Another replica voids `withdrawalId`: the day's total is given back, not yet committed, while `ask` reads it. */
+      async function whileVoiding<T>(withdrawalId: string, ask: () => Promise<T>, end: 'COMMIT' | 'ROLLBACK') {
+        const voiding = await db.pool.connect();
+        try {
+          await voiding.query('BEGIN');
+          await moveWithdrawals(voiding, system, [{ withdrawalId, step: withdrawalSteps.void('42', 'payout dead') }]);
+          let settled = false;
+          const asked = ask().finally(() => (settled = true));
+          void asked.catch(() => undefined);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          // It read a total that leaves no room: it waits for the day's row instead of refusing on that read.
+          expect(settled, 'decided before the day total was free').to.equal(false);
+          await voiding.query(end);
+          return await asked;
+        } finally {
+          voiding.release();
+        }
+      }
+      const first = await requestWithdrawal(db.pool, system, tight, userRecord('21'), usdt('95'), 'first');
+      // The void commits: 95 came back, so the batch is decided on 0 — 10 and 60 fit, 40 more would pass 100.
+      const outcomes = await whileVoiding(
+        first.withdrawal.id,
+        () => holds([hold('22', '10', 'a'), hold('22', '60', 'b'), hold('22', '40', 'c')], tight),
+        'COMMIT',
+      );
+      expect(outcomes.map(refusalType)).to.deep.equal(['answered', 'answered', 'DAILY_LIMIT_GLOBAL']);
+      expect(await dayTotal()).to.deep.equal([usdt('70').toString()]);
+
+      // The void rolls back: the 20 stays counted, and through the desk 15 is refused on what the row holds (90).
+      const second = await requestWithdrawal(db.pool, system, tight, userRecord('21'), usdt('20'), 'second');
+      const desk = new WithdrawalDesk(db.pool, system, tight);
+      const refused = await whileVoiding(
+        second.withdrawal.id,
+        () => refusal(desk.request(userRecord('22'), usdt('15'), 'd')),
+        'ROLLBACK',
+      );
+      expect(refused.type).to.equal('DAILY_LIMIT_GLOBAL');
+      expect(await dayTotal()).to.deep.equal([usdt('90').toString()]);
+      // And the 10 left still fit.
+      expect((await desk.request(userRecord('22'), usdt('10'), 'e')).created).to.equal(true);
+      expect(await dayTotal()).to.deep.equal([usdt('100').toString()]);
+      expect(await userBalance(db.prisma, '22')).to.deep.equal({ available: usdt('417'), held: usdt('83') });
+      expect((await checkLedger(db.pool)).problems).to.deep.equal([]);
+    });
+
     it('gives each amount a batch voids back to the global total of the day it was requested on', async () => {
       await fund('23', usdt('1000'));
       const [a, b, c, d, e, f] = heldIds(
