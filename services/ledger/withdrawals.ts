@@ -584,15 +584,23 @@ export class WithdrawalDesk {
   private readonly holds: GroupCommit<HoldRequest, RequestResult>;
   private readonly moves: GroupCommit<Move, MoveResult>;
 
-  constructor(pool: pg.Pool, system: SystemAccounts, rules: WithdrawalRules, maxBatch = 100) {
+  constructor(
+    pool: pg.Pool,
+    system: SystemAccounts,
+    rules: WithdrawalRules,
+    /** The group commit's bounds (its defaults: 100 a batch, two batches in flight). */
+    { maxBatch, inFlight }: { maxBatch?: number; inFlight?: number } = {},
+  ) {
     this.holds = new GroupCommit({
       pool,
       maxBatch,
+      inFlight,
       run: (client, batch) => holdWithdrawals(client, system, rules, batch),
     });
     this.moves = new GroupCommit({
       pool,
       maxBatch,
+      inFlight,
       key: (move) => move.withdrawalId,
       run: (client, batch) => moveWithdrawals(client, system, batch),
     });

@@ -2,9 +2,11 @@
 // redelivered and reordered chain facts, reorgs, withdrawal requests (valid, too large, repeated keys), admin
 // decisions, payout completions and their redeliveries, hourly reward runs on a simulated clock, and crashes (a
 // connection terminated or an exception mid-transaction, or a commit whose answer is lost) followed by the retry,
-// against the ledger's own functions on a real PostgreSQL schema. A plain in-memory model
-// (test/support/ledger-model.ts) predicts every answer; after every step each user's balance, every withdrawal's
-// and deposit's state, the messages in the outbox, and ledger.check's totals and problems must equal the model's.
+// against the ledger's own functions on a real PostgreSQL schema. Withdrawals go through the WithdrawalDesk and the
+// withdrawalSteps the ledger service uses, and batches of requests or moves submitted at once share a transaction.
+// A plain in-memory model (test/support/ledger-model.ts) predicts every answer; after every step each user's
+// balance, every withdrawal's and deposit's state, the messages in the outbox, the global daily totals, and
+// ledger.check's totals and problems must equal the model's.
 //
 // Each CI run makes RUNS × OPS_PER_RUN = 40 × 250 = 10,000 operations (a crash and its retry count as one).
 // The seed is random unless LEDGER_MODEL_SEED is set, and is printed; a failure prints the seed and the path of the
@@ -28,8 +30,7 @@ import { accrueRewards } from '../../services/ledger/rewards';
 import {
   checkDailyLimits,
   checkRequest,
-  requestWithdrawal,
-  transition,
+  WithdrawalDesk,
   WithdrawalRefusal,
   withdrawalSteps,
   type WithdrawalRules,
@@ -118,6 +119,18 @@ const weighted = <K extends string>(weights: Record<K, number>) =>
 const user = fc.constantFrom(...USERS);
 const STEPS = ['approve', 'reject', 'cancel', 'void', 'paid', 'simulated'] as const satisfies readonly StepName[];
 
+/** A withdrawal request as the bot's dialog makes it: who, how much of the balance, which key, which wallet state. */
+const requestFields = {
+  user,
+  amount: weighted({ valid: 4, large: 2, all: 1, tooMuch: 1, belowMin: 1, stale: 1 }),
+  fraction: pick,
+  key: weighted({ fresh: 6, same: 2, other: 1, foreign: 1 }),
+  keyPick: pick,
+  wallet: weighted({ ok: 8, none: 1, cooldown: 1, oldChange: 1 }),
+};
+/** A move of a picked withdrawal (mostly an open one). */
+const moveFields = { withdrawal: pick, openOnly: often(4), step: fc.constantFrom(...STEPS) };
+
 const opArb = fc.oneof(
   {
     weight: 20,
@@ -167,23 +180,37 @@ const opArb = fc.oneof(
     weight: 25,
     arbitrary: fc.record({
       kind: fc.constant('request' as const),
-      user,
-      amount: weighted({ valid: 4, large: 2, all: 1, tooMuch: 1, belowMin: 1, stale: 1 }),
-      fraction: pick,
-      key: weighted({ fresh: 6, same: 2, other: 1, foreign: 1 }),
-      keyPick: pick,
-      wallet: weighted({ ok: 8, none: 1, cooldown: 1, oldChange: 1 }),
+      ...requestFields,
       doubleTap: seldom(10),
       crash: crashArb,
     }),
   },
   {
     weight: 25,
+    arbitrary: fc.record({ kind: fc.constant('move' as const), ...moveFields, crash: crashArb }),
+  },
+  {
+    weight: 6,
     arbitrary: fc.record({
-      kind: fc.constant('move' as const),
-      withdrawal: pick,
-      openOnly: often(4),
-      step: fc.constantFrom(...STEPS),
+      kind: fc.constant('requests' as const),
+      /** Submitted at once: the first goes alone, the others gather into one batch behind it. */
+      requests: fc.array(
+        fc.record({
+          ...requestFields,
+          /** The key of an earlier request of the batch again (its user's), with its amount or another. */
+          again: sometimes(4, fc.record({ request: pick, otherAmount: seldom(3) })),
+        }),
+        { minLength: 2, maxLength: 8 },
+      ),
+      crash: crashArb,
+    }),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('moves' as const),
+      /** Submitted at once, as the request batch; a withdrawal moved twice waits for the next batch. */
+      moves: fc.array(fc.record(moveFields), { minLength: 2, maxLength: 8 }),
       crash: crashArb,
     }),
   },
@@ -237,6 +264,8 @@ const T0 = Date.UTC(2026, 10, 2, 20);
 
 interface Run {
   db: TestDatabase;
+  /** The ledger service's desk on the healthy pool (one per process, as the service has). */
+  desk: WithdrawalDesk;
   /** A second pool whose connections the crashes terminate; its lost connections are expected, not logged. */
   crashable: pg.Pool;
   system: SystemAccounts;
@@ -457,7 +486,9 @@ function userOf(id: string, wallet: Extract<Op, { kind: 'request' }>['wallet']):
 }
 
 /** The amount asked for and the balance the caller believes available, from the op's kind and the model. */
-function requestAmount(run: Run, op: Extract<Op, { kind: 'request' }>): { amount: bigint; believed: bigint } {
+type RequestFields = Omit<Extract<Op, { kind: 'request' }>, 'kind' | 'doubleTap' | 'crash'>;
+
+function requestAmount(run: Run, op: RequestFields): { amount: bigint; believed: bigint } {
   const { minimum, fee, autoApproveLimit } = run.rules.withdrawal;
   const available = run.model.balances.get(op.user)!.available;
   const room = available - fee;
@@ -482,7 +513,7 @@ function requestAmount(run: Run, op: Extract<Op, { kind: 'request' }>): { amount
   }
 }
 
-function requestKey(run: Run, op: Extract<Op, { kind: 'request' }>, amount: bigint): { key: string; amount: bigint } {
+function requestKey(run: Run, op: RequestFields, amount: bigint): { key: string; amount: bigint } {
   const mine = run.model.withdrawals.filter((w) => w.userId === op.user);
   const theirs = run.model.withdrawals.filter((w) => w.userId !== op.user && !run.model.keyOf(op.user, w.key));
   const same = op.key === 'same' ? pickOf(mine, op.keyPick) : undefined;
@@ -510,15 +541,41 @@ function sameWithdrawal(run: Run, real: WithdrawalRecord, expected: ModelWithdra
     fail(run, `${what}: ${differs.map((k) => `${k} ${String(got[k])}, the model says ${String(want[k])}`).join('; ')}`);
 }
 
+/** The service's desk on the healthy pool, or one of its own on a crashing pool. */
+const deskOn = (run: Run, pool: pg.Pool) =>
+  pool === run.db.pool ? run.desk : new WithdrawalDesk(pool, run.system, run.rules.withdrawal);
+
+type RequestAnswer = ReturnType<LedgerModel['request']>['answer'];
+
+/** The answers to one request (two, for a double tap: one creates it, the other answers it) against the model's. */
+function compareRequest(run: Run, outcomes: Outcome<unknown>[], answer: RequestAnswer, what: string) {
+  if ('refused' in answer) {
+    for (const o of outcomes)
+      if (refusalOf(o) !== answer.refused)
+        fail(run, `${what}: expected ${answer.refused}, got ${'value' in o ? 'a withdrawal' : refusalOf(o)}`);
+    return;
+  }
+  const results = outcomes.map((o) => {
+    if (!('value' in o)) fail(run, `${what}: expected a withdrawal, got ${refusalOf(o)}`);
+    return o.value as { withdrawal: WithdrawalRecord; created: boolean };
+  });
+  const created = results.map((r) => r.created).sort();
+  const want = outcomes.length === 2 ? [false, answer.created].sort() : [answer.created];
+  if (JSON.stringify(created) !== JSON.stringify(want))
+    fail(run, `${what}: expected created ${want.join(', ')}, got ${created.join(', ')}`);
+  for (const r of results) sameWithdrawal(run, r.withdrawal, answer.withdrawal, what);
+  answer.withdrawal.id ??= results[0]!.withdrawal.id;
+  answer.withdrawal.day = results[0]!.withdrawal.createdAt.slice(0, 10);
+}
+
 async function requestOp(run: Run, op: Extract<Op, { kind: 'request' }>) {
   const asked = requestAmount(run, op);
   const { key, amount } = requestKey(run, op, asked.amount);
   const record = userOf(op.user, op.wallet);
   const wallet = op.wallet === 'oldChange' ? 'ok' : op.wallet;
-  // The hold reads the balance under the user's lock; `believed` is what the confirmation step read before.
-  const ask = (pool: pg.Pool) => settle(requestWithdrawal(pool, run.system, run.rules.withdrawal, record, amount, key));
   const doubleTap = op.doubleTap && op.key === 'fresh';
   await withCrash(run, doubleTap ? undefined : op.crash, async (pool, crashed) => {
+    const desk = deskOn(run, pool);
     // A retry reads the balance again, as the service does.
     const believed = op.amount === 'stale' ? asked.believed : run.model.balances.get(op.user)!.available;
     const today = new Date().toISOString().slice(0, 10);
@@ -537,36 +594,17 @@ async function requestOp(run: Run, op: Extract<Op, { kind: 'request' }>) {
         fail(run, `quote of ${amount}: expected ${want ?? 'a quote'}, got ${refusalOf(quoted) || 'a quote'}`);
     }
     const predicted = run.model.request(asking);
-    const outcomes = await Promise.all(Array.from({ length: doubleTap ? 2 : 1 }, () => ask(pool)));
+    // A double tap: two presses of Confirm at once, on the one desk.
+    const outcomes = await Promise.all(
+      Array.from({ length: doubleTap ? 2 : 1 }, () => settle(desk.request(record, amount, key))),
+    );
     conclude(
       run,
       outcomes[0]!,
       crashed,
       op.crash,
       predicted,
-      (_, answer) => {
-        if ('refused' in answer) {
-          for (const o of outcomes)
-            if (refusalOf(o) !== answer.refused)
-              fail(
-                run,
-                `request ${key} of ${amount}: expected ${answer.refused}, got ${'value' in o ? 'a withdrawal' : refusalOf(o)}`,
-              );
-          return;
-        }
-        const results = outcomes.map((o) => {
-          if (!('value' in o)) fail(run, `request ${key} of ${amount}: expected a withdrawal, got ${refusalOf(o)}`);
-          return o.value;
-        });
-        // A double tap: one creates it, the other answers it.
-        const created = results.map((r) => r.created).sort();
-        const want = doubleTap ? [false, answer.created].sort() : [answer.created];
-        if (JSON.stringify(created) !== JSON.stringify(want))
-          fail(run, `request ${key}: expected created ${want.join(', ')}, got ${created.join(', ')}`);
-        for (const r of results) sameWithdrawal(run, r.withdrawal, answer.withdrawal, `request ${key}`);
-        answer.withdrawal.id ??= results[0]!.withdrawal.id;
-        answer.withdrawal.day = results[0]!.withdrawal.createdAt.slice(0, 10);
-      },
+      (_, answer) => compareRequest(run, outcomes, answer, `request ${key} of ${amount}`),
       (answer) =>
         'refused' in answer
           ? `request: ${answer.refused}${op.amount === 'stale' ? ' (balance read before)' : ''}`
@@ -613,7 +651,7 @@ async function moveOp(run: Run, op: Extract<Op, { kind: 'move' }>) {
   const details = moveDetails(id);
   await withCrash(run, op.crash, async (pool, crashed) => {
     const predicted = run.model.move(w, op.step, details);
-    const outcome = await settle(transition(pool, run.system, id, stepOf(op.step, details)));
+    const outcome = await settle(deskOn(run, pool).move(id, stepOf(op.step, details)));
     conclude(
       run,
       outcome,
@@ -643,9 +681,7 @@ async function raceOp(run: Run, op: Extract<Op, { kind: 'race' }>) {
     });
   const id = w.id;
   const details = moveDetails(id);
-  const outcomes = await Promise.all(
-    op.steps.map((step) => settle(transition(run.db.pool, run.system, id, stepOf(step, details)))),
-  );
+  const outcomes = await Promise.all(op.steps.map((step) => settle(run.desk.move(id, stepOf(step, details)))));
   const fits = (first: 0 | 1) => {
     const second = first === 0 ? 1 : 0;
     const before = run.model.move(w, op.steps[first], details).answer;
@@ -667,6 +703,81 @@ async function raceOp(run: Run, op: Extract<Op, { kind: 'race' }>) {
   const order = first === 0 ? op.steps : [op.steps[1], op.steps[0]];
   for (const step of order) run.model.move(w, step, details).apply();
   saw(`race: ${order[0]} first, ${order[1]} second`);
+}
+
+// -- batches: what the desk commits together when requests or moves arrive at once
+
+/** A desk with one batch in flight, so which requests share a batch is fixed: the first alone, the others together. */
+const batchingDesk = (run: Run, pool: pg.Pool) =>
+  new WithdrawalDesk(pool, run.system, run.rules.withdrawal, { inFlight: 1 });
+
+/**
+ * Requests of several users (or one user's several presses) at once. Each is answered as if they came one after
+ * another in the order submitted: a key repeated in the batch answers its first withdrawal, and each request sees the
+ * balance and the daily limits the ones before it left. Only the first (alone in its transaction) can crash.
+ */
+async function requestsOp(run: Run, op: Extract<Op, { kind: 'requests' }>) {
+  type Asked = { record: UserRecord; userId: string; amount: bigint; key: string; wallet: 'ok' | 'none' | 'cooldown' };
+  const asked: Asked[] = [];
+  for (const [i, r] of op.requests.entries()) {
+    const wallet = r.wallet === 'oldChange' ? 'ok' : r.wallet;
+    const earlier = r.again && i > 0 ? asked[r.again.request % i]! : undefined;
+    if (earlier) {
+      const amount = r.again?.otherAmount ? earlier.amount + 1n : earlier.amount;
+      asked.push({ ...earlier, record: userOf(earlier.userId, r.wallet), wallet, amount });
+      continue;
+    }
+    const { key, amount } = requestKey(run, r, requestAmount(run, r).amount);
+    asked.push({ record: userOf(r.user, r.wallet), userId: r.user, amount, key, wallet });
+  }
+  await withCrash(run, op.crash, async (pool, crashed) => {
+    const desk = batchingDesk(run, pool);
+    const outcomes = await Promise.all(asked.map((a) => settle(desk.request(a.record, a.amount, a.key))));
+    const today = new Date().toISOString().slice(0, 10);
+    asked.forEach((a, i) => {
+      const what = `request ${i + 1} of ${asked.length} at once (${a.key} of ${a.amount})`;
+      conclude(
+        run,
+        outcomes[i]!,
+        i === 0 ? crashed : undefined,
+        op.crash,
+        run.model.request({ userId: a.userId, amount: a.amount, key: a.key, wallet: a.wallet, today }),
+        (o, answer) => compareRequest(run, [o], answer, what),
+        (answer) =>
+          `requests at once: ${'refused' in answer ? answer.refused : answer.created ? answer.withdrawal.status : 'same key again'}`,
+      );
+    });
+  });
+}
+
+/**
+ * Moves of several withdrawals at once (admins' decisions, payout completions, cancels). A withdrawal moves at most
+ * once per batch, so its moves keep the order submitted, and moves of different withdrawals commute: each answer is
+ * the model's in that order. Only the first (alone in its transaction) can crash.
+ */
+async function movesOp(run: Run, op: Extract<Op, { kind: 'moves' }>) {
+  const open = run.model.withdrawals.filter((w) => w.status === 'pending_approval' || w.status === 'approved');
+  const picked = op.moves.map((m) => {
+    const w = pickOf(m.openOnly && open.length ? open : run.model.withdrawals, m.withdrawal);
+    return { w, step: m.step, id: w?.id ?? '999999999' };
+  });
+  await withCrash(run, op.crash, async (pool, crashed) => {
+    const desk = batchingDesk(run, pool);
+    const outcomes = await Promise.all(
+      picked.map(({ id, step }) => settle(desk.move(id, stepOf(step, moveDetails(id))))),
+    );
+    picked.forEach(({ w, step, id }, i) => {
+      conclude(
+        run,
+        outcomes[i]!,
+        i === 0 ? crashed : undefined,
+        op.crash,
+        run.model.move(w, step, moveDetails(id)),
+        (o, answer) => compareMove(run, o, answer, `${step} ${id} (${i + 1} of ${picked.length} at once)`),
+        (answer) => `moves at once: ${moveLabel(step, answer)}`,
+      );
+    });
+  });
 }
 
 // -- rewards
@@ -741,7 +852,8 @@ async function verify(run: Run, when: string) {
       `SELECT id::text, user_id::text AS "userId", idempotency_key AS key, status, amount::text FROM withdrawals ORDER BY id;
        SELECT tx_hash AS "txHash", log_index AS "logIndex", chain_revision AS revision, reorged_at IS NOT NULL AS reorged,
               rewards_accrued::text AS accrued, level FROM deposits ORDER BY tx_hash COLLATE "C", log_index;
-       SELECT COALESCE(payload->>'template', channel) AS what, count(*)::int AS n FROM ledger_outbox GROUP BY 1`,
+       SELECT COALESCE(payload->>'template', channel) AS what, count(*)::int AS n FROM ledger_outbox GROUP BY 1;
+       SELECT day::text, total::text FROM withdrawal_days WHERE total <> 0 ORDER BY day`,
     ) as unknown as Promise<pg.QueryResult[]>,
   ]);
   const at = (what: string) => `${what} ${when}`;
@@ -819,6 +931,12 @@ async function verify(run: Run, when: string) {
   const announced = byName(rows[2]!.rows.map((r: { what: string; n: number }) => [r.what, r.n]));
   const promised = byName([...model.messages]);
   if (announced !== promised) fail(run, at(`the outbox holds ${announced}; the model says ${promised}`));
+  // The global daily limit's totals: every void gave its amount back to the day it was requested on.
+  const days = JSON.stringify(
+    Object.fromEntries(rows[3]!.rows.map((r: { day: string; total: string }) => [r.day, r.total])),
+  );
+  const dayTotals = JSON.stringify(model.dayTotals());
+  if (days !== dayTotals) fail(run, at(`withdrawal_days holds ${days}; the model says ${dayTotals}`));
 }
 
 /** The op as it runs: only a reward run has more than one transaction to crash in. */
@@ -840,6 +958,10 @@ async function perform(run: Run, op: Op) {
       return moveOp(run, withPlan);
     case 'race':
       return raceOp(run, withPlan);
+    case 'requests':
+      return requestsOp(run, withPlan);
+    case 'moves':
+      return movesOp(run, withPlan);
     case 'accrue':
       return accrueOp(run, withPlan);
   }
@@ -888,10 +1010,12 @@ describe('ledger against a model (seeded, 10,000 operations)', function () {
       // Shrinking is bounded: past the deadline every candidate passes, and the smallest failure so far is reported.
       if (failedAt !== undefined && Date.now() - failedAt > SHRINK_MS) return;
       await db.pool.query(`TRUNCATE ${LEDGER_TABLES.join(', ')} RESTART IDENTITY`);
+      const system = await ensureSystemAccounts(db.pool);
       const run: Run = {
         db,
+        desk: new WithdrawalDesk(db.pool, system, rules.withdrawal),
         crashable,
-        system: await ensureSystemAccounts(db.pool),
+        system,
         rules,
         model: new LedgerModel(rules, USERS, uplinesOf),
         clock: T0,

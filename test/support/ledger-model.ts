@@ -369,6 +369,19 @@ export class LedgerModel {
     return reward;
   }
 
+  /** The global daily limit's use of each UTC day: what its requests may still pay out (days with none left out). */
+  dayTotals(): Record<string, string> {
+    const days = new Map<string, bigint>();
+    for (const w of this.withdrawals)
+      if (COUNTS_AGAINST_LIMITS.includes(w.status)) days.set(w.day, (days.get(w.day) ?? 0n) + w.amount);
+    return Object.fromEntries(
+      [...days]
+        .filter(([, total]) => total > 0n)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([day, total]) => [day, total.toString()]),
+    );
+  }
+
   /** What ledger.check must report: its totals, and the credited deposits whose transaction left the chain. */
   expectedCheck(): { totals: LedgerCheck['totals']; reorgedTxHashes: string[] } {
     let available = 0n;
