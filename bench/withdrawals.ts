@@ -6,17 +6,18 @@ import type { UserRecord } from '../lib/contracts';
 import { parseAmount } from '../lib/money';
 import { ensureSystemAccounts, type SystemAccounts } from '../services/ledger/accounts';
 import { checkLedger } from '../services/ledger/checks';
-import { creditDeposit, creditNotifications, planCredit, type CreditRules } from '../services/ledger/deposits';
 import {
   requestWithdrawal,
   transition,
-  userMessages,
   WithdrawalDesk,
   WithdrawalRefusal,
+  withdrawalSteps,
   type Transition,
   type WithdrawalRules,
 } from '../services/ledger/withdrawals';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
+import { creditTestDeposit } from '../test/support/deposits';
+import { userRecord } from '../test/support/user-record';
 import { runAtRate, runClosedLoop, summarise } from './stats';
 
 const usdt = (text: string) => parseAmount(text, 18);
@@ -31,24 +32,9 @@ const rules: WithdrawalRules = {
   walletCooldownMs: 0,
 };
 
-const creditRules: CreditRules = { levelThresholds: [1n], referralRates: [] };
-
-function benchUser(id: number): UserRecord {
-  return {
-    id: String(id),
-    telegramId: String(7_000_000 + id),
-    username: null,
-    firstName: null,
-    languageCode: 'en',
-    walletAddress: `0x${id.toString(16).padStart(40, '0')}`,
-    referralCode: `bench${id}`,
-    referrerId: null,
-    isBanned: false,
-    walletChangedAt: null,
-    hasWithdrawalPassword: true,
-    createdAt: new Date().toISOString(),
-  };
-}
+/** A user who may withdraw, each to a wallet of their own. */
+const benchUser = (id: number): UserRecord =>
+  userRecord(String(id), { walletAddress: `0x${id.toString(16).padStart(40, '0')}` });
 
 interface Bed {
   db: TestDatabase;
@@ -73,18 +59,7 @@ async function startBed(prefix: string, userCount: number, funded: bigint, batch
   const system = await ensureSystemAccounts(db.pool);
   const users = Array.from({ length: userCount }, (_, i) => benchUser(i + 1));
   await runClosedLoop(users.length, 16, async (i) => {
-    const deposit = {
-      chainId: 56,
-      txHash: `0x${randomBytes(32).toString('hex')}`,
-      logIndex: 0,
-      blockNumber: '1',
-      blockHash: `0x${randomBytes(32).toString('hex')}`,
-      fromAddress: users[i]!.walletAddress!,
-      userId: users[i]!.id,
-      amount: funded,
-    };
-    const plan = planCredit(deposit, [], creditRules);
-    await creditDeposit(db.pool, system, deposit, plan, creditNotifications(deposit, plan, creditRules));
+    await creditTestDeposit(db.pool, users[i]!.id, funded, { fromAddress: users[i]!.walletAddress!, notify: true });
   });
   const desk = new WithdrawalDesk(db.pool, system, rules);
   const hold = (user: UserRecord, amount: bigint, key: string) =>
@@ -106,13 +81,7 @@ async function startBed(prefix: string, userCount: number, funded: bigint, batch
     async post(withdrawalId) {
       const txHash = `0x${(++txHashes).toString(16).padStart(64, '0')}`;
       // The move the ledger makes when the payout service reports a payout final on chain.
-      await move(withdrawalId, {
-        from: ['approved'],
-        to: 'paid',
-        resolution: 'post',
-        txHash,
-        messages: userMessages.confirmed(txHash),
-      });
+      await move(withdrawalId, withdrawalSteps.paid(txHash));
     },
     async stop() {
       await desk.idle();
