@@ -54,6 +54,9 @@ const refusal = (error: unknown) =>
       )
     : error;
 
+/** Payouts signed under consecutive nonces in one database transaction. */
+const SIGN_BATCH = 50;
+
 export const payoutService = defineService('payout', payoutConfig, (runtime) => {
   const { config, db } = runtime;
   const log = serviceLogger('payout');
@@ -79,6 +82,8 @@ export const payoutService = defineService('payout', payoutConfig, (runtime) => 
       outage.succeeded();
       if (summary.signed + summary.paid + summary.failed + summary.review + summary.replaced > 0)
         log.debug({ summary }, 'payout tick');
+      // A full batch signed: more may be queued, so the next tick does not wait for the poll.
+      if (summary.signed >= SIGN_BATCH) again = true;
     } catch (error) {
       lastError = (error as Error).message;
       outage.failed(error);
@@ -208,7 +213,7 @@ export const payoutService = defineService('payout', payoutConfig, (runtime) => 
           stuckBlocks: config.PAYOUT_STUCK_BLOCKS,
           confirmations: config.BSC_CONFIRMATION_BLOCKS,
           useFinalized: config.BSC_USE_FINALIZED,
-          batchSize: 50,
+          batchSize: SIGN_BATCH,
           leaseMs: config.PAYOUT_LEASE_SECONDS * 1000,
           retry: { maxAttempts: config.PAYOUT_MAX_ATTEMPTS, baseDelayMs: config.PAYOUT_RETRY_BASE_SECONDS * 1000 },
           lowUsdt: parseAmount(config.PAYOUT_LOW_USDT, decimals),

@@ -216,27 +216,41 @@ export class PayoutStore {
          ORDER BY p.withdrawal_id FOR UPDATE OF p`,
         [withdrawalIds],
       );
-      const signed: { payout: Payout; attempt: Attempt }[] = [];
-      for (const row of rows) {
-        const payout = toPayout(row);
-        const tx = await sign(payout, nonce);
-        const attempt = await client.query<AttemptRow>(
-          `INSERT INTO payout_attempts (withdrawal_id, wallet, nonce, gas_price, raw_tx, tx_hash)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           RETURNING id::text, withdrawal_id::text, nonce::text, gas_price::text, raw_tx, tx_hash, broadcast_block::text`,
-          [payout.withdrawalId, wallet, nonce.toString(), tx.gasPrice.toString(), tx.rawTx, tx.txHash],
-        );
-        await client.query(
-          `UPDATE payouts SET status = 'signed', wallet = $2, nonce = $3, tx_hash = $4, last_error = NULL,
-             updated_at = now() WHERE withdrawal_id = $1`,
-          [payout.withdrawalId, wallet, nonce.toString(), tx.txHash],
-        );
-        signed.push({
-          payout: { ...payout, status: 'signed', wallet, nonce, txHash: tx.txHash },
-          attempt: toAttempt(attempt.rows[0]!),
-        });
-        nonce++;
-      }
+      // Signed in memory, then stored with one statement per table: the wallet row is held for two round trips,
+      // not two per payout.
+      const payouts = rows.map(toPayout);
+      const txs: { rawTx: string; txHash: string; gasPrice: bigint }[] = [];
+      for (const [i, payout] of payouts.entries()) txs.push(await sign(payout, nonce + BigInt(i)));
+      const nonces = payouts.map((_, i) => (nonce + BigInt(i)).toString());
+      const ids = payouts.map((p) => p.withdrawalId);
+      const inserted = await client.query<AttemptRow>(
+        `INSERT INTO payout_attempts (withdrawal_id, wallet, nonce, gas_price, raw_tx, tx_hash)
+         SELECT a.withdrawal_id, $2, a.nonce, a.gas_price, a.raw_tx, a.tx_hash
+         FROM unnest($1::bigint[], $3::bigint[], $4::numeric[], $5::text[], $6::text[])
+           AS a(withdrawal_id, nonce, gas_price, raw_tx, tx_hash)
+         RETURNING id::text, withdrawal_id::text, nonce::text, gas_price::text, raw_tx, tx_hash, broadcast_block::text`,
+        [
+          ids,
+          wallet,
+          nonces,
+          txs.map((tx) => tx.gasPrice.toString()),
+          txs.map((tx) => tx.rawTx),
+          txs.map((tx) => tx.txHash),
+        ],
+      );
+      await client.query(
+        `UPDATE payouts p SET status = 'signed', wallet = $2, nonce = u.nonce, tx_hash = u.tx_hash, last_error = NULL,
+           updated_at = now()
+         FROM unnest($1::bigint[], $3::bigint[], $4::text[]) AS u(withdrawal_id, nonce, tx_hash)
+         WHERE p.withdrawal_id = u.withdrawal_id`,
+        [ids, wallet, nonces, txs.map((tx) => tx.txHash)],
+      );
+      const attempts = new Map(inserted.rows.map((row) => [row.withdrawal_id, toAttempt(row)]));
+      const signed = payouts.map((payout, i) => ({
+        payout: { ...payout, status: 'signed' as const, wallet, nonce: nonce + BigInt(i), txHash: txs[i]!.txHash },
+        attempt: attempts.get(payout.withdrawalId)!,
+      }));
+      nonce += BigInt(payouts.length);
       await client.query('UPDATE payout_wallets SET next_nonce = $2, updated_at = now() WHERE address = $1', [
         wallet,
         nonce.toString(),
@@ -287,40 +301,78 @@ export class PayoutStore {
 
   /** A node took the attempt (or said it knows it): now it is sent, and the user hears of it once. */
   async markSent(payout: Payout, attempt: Attempt, head: bigint): Promise<void> {
+    await this.markSentMany([{ payout, attempt }], head);
+  }
+
+  /** markSent for many payouts in one transaction (a freshly signed batch). */
+  async markSentMany(sent: readonly { payout: Payout; attempt: Attempt }[], head: bigint): Promise<void> {
+    if (sent.length === 0) return;
+    const ids = sent.map((s) => s.payout.withdrawalId);
+    const attemptIds = sent.map((s) => s.attempt.id);
     await inTransaction(this.pool, async (client) => {
-      await client.query('UPDATE payout_attempts SET broadcast_block = COALESCE(broadcast_block, $2) WHERE id = $1', [
-        attempt.id,
-        head.toString(),
-      ]);
-      const { rowCount } = await client.query(
+      // Payouts another of whose attempts reached a node before: their user heard "sent" already.
+      const before = await client.query<{ withdrawal_id: string }>(
+        `SELECT DISTINCT withdrawal_id::text FROM payout_attempts
+         WHERE withdrawal_id = ANY($1::bigint[]) AND broadcast_block IS NOT NULL AND id <> ALL($2::bigint[])`,
+        [ids, attemptIds],
+      );
+      await client.query(
+        `UPDATE payout_attempts SET broadcast_block = COALESCE(broadcast_block, $2) WHERE id = ANY($1::bigint[])`,
+        [attemptIds, head.toString()],
+      );
+      const changed = await client.query<{ withdrawal_id: string }>(
         `UPDATE payouts SET status = 'sent', last_error = NULL, updated_at = now()
-         WHERE withdrawal_id = $1 AND status = 'signed'`,
-        [payout.withdrawalId],
+         WHERE withdrawal_id = ANY($1::bigint[]) AND status = 'signed' RETURNING withdrawal_id::text`,
+        [ids],
       );
-      const first = await client.query(
-        `SELECT 1 FROM payout_attempts WHERE withdrawal_id = $1 AND broadcast_block IS NOT NULL AND id <> $2 LIMIT 1`,
-        [payout.withdrawalId, attempt.id],
+      const told = new Set(before.rows.map((r) => r.withdrawal_id));
+      const nowSent = new Set(changed.rows.map((r) => r.withdrawal_id).filter((id) => !told.has(id)));
+      await enqueue(
+        client,
+        PAYOUT_OUTBOX,
+        sent
+          .filter((s) => nowSent.has(s.payout.withdrawalId))
+          .flatMap((s) => payoutMessages.sent(s.payout, s.attempt.txHash)),
       );
-      if (rowCount === 1 && first.rowCount === 0)
-        await enqueue(client, PAYOUT_OUTBOX, payoutMessages.sent(payout, attempt.txHash));
     });
   }
 
   /** Final on chain: paid, announced to the ledger in the same transaction. */
   async markPaid(payout: Payout, txHash: string, blockNumber: bigint): Promise<boolean> {
+    return (await this.markPaidMany([{ payout, txHash, blockNumber }])).has(payout.withdrawalId);
+  }
+
+  /** markPaid for many payouts in one transaction; answers the withdrawals that became paid now. */
+  async markPaidMany(paid: readonly { payout: Payout; txHash: string; blockNumber: bigint }[]): Promise<Set<string>> {
+    if (paid.length === 0) return new Set();
+    const sorted = [...paid].sort((a, b) => Number(BigInt(a.payout.withdrawalId) - BigInt(b.payout.withdrawalId)));
     return inTransaction(this.pool, async (client) => {
-      const { rowCount } = await client.query(
-        `UPDATE payouts SET status = 'paid', tx_hash = $2, block_number = $3, last_error = NULL, updated_at = now()
-         WHERE withdrawal_id = $1 AND status IN ('signed', 'sent')`,
-        [payout.withdrawalId, txHash, blockNumber.toString()],
+      const { rows } = await client.query<{ withdrawal_id: string }>(
+        `UPDATE payouts p SET status = 'paid', tx_hash = u.tx_hash, block_number = u.block_number, last_error = NULL,
+           updated_at = now()
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS u(withdrawal_id, tx_hash, block_number)
+         WHERE p.withdrawal_id = u.withdrawal_id AND p.status IN ('signed', 'sent')
+         RETURNING p.withdrawal_id::text`,
+        [
+          sorted.map((p) => p.payout.withdrawalId),
+          sorted.map((p) => p.txHash),
+          sorted.map((p) => p.blockNumber.toString()),
+        ],
       );
-      if (rowCount !== 1) return false;
+      const now = new Set(rows.map((r) => r.withdrawal_id));
+      if (now.size === 0) return now;
       await client.query(
-        `UPDATE payment_retries SET status = 'completed', updated_at = now() WHERE withdrawal_id = $1`,
-        [payout.withdrawalId],
+        `UPDATE payment_retries SET status = 'completed', updated_at = now() WHERE withdrawal_id = ANY($1::bigint[])`,
+        [[...now]],
       );
-      await enqueue(client, PAYOUT_OUTBOX, payoutMessages.paid(payout, txHash, blockNumber));
-      return true;
+      await enqueue(
+        client,
+        PAYOUT_OUTBOX,
+        sorted
+          .filter((p) => now.has(p.payout.withdrawalId))
+          .flatMap((p) => payoutMessages.paid(p.payout, p.txHash, p.blockNumber)),
+      );
+      return now;
     });
   }
 

@@ -14,6 +14,7 @@
 // - paid only on a successful receipt at the depth (or under BSC's finalized tag); a receipt that a reorg removes
 //   is simply gone on the next look, and the stored bytes are broadcast again.
 import { Interface, Transaction, type Wallet } from 'ethers';
+import pMap from 'p-map';
 import type { Chain, Receipt } from '../../lib/chain/reads';
 import { RpcAnswerError } from '../../lib/chain/rpc';
 import { failpoint } from '../../lib/failpoints';
@@ -23,6 +24,15 @@ import { payoutMessages } from './messages';
 import { PayoutStateError, type Attempt, type Payout, type PayoutStore, type RetryPolicy } from './store';
 
 const ERC20 = new Interface(['function transfer(address to, uint256 amount) returns (bool)']);
+
+/**
+ * RPC calls in flight at once for broadcasts and receipt reads: a batch of fresh payouts reaches the node in a
+ * fraction of the time one-by-one takes, and a node may take a later nonce before an earlier one (it queues it).
+ */
+const RPC_CONCURRENCY = 16;
+const FOLLOW_AT_LEAST_EVERY_MS = 1_000;
+/** Payouts settled at once: below the pool's 10 connections, so the consumers keep one. */
+const DB_CONCURRENCY = 6;
 
 /** The replacement rule of geth-based nodes (BSC's included) wants 10%; 12.5% leaves room for rounding. */
 const REPLACEMENT_BUMP_NUM = 1125n;
@@ -77,6 +87,7 @@ export class PayoutWriter {
   readonly address: string;
   /** When each attempt was last broadcast (block), so a dropped one is sent again without flooding the node. */
   private readonly lastSent = new Map<string, bigint>();
+  private lastFollowed = 0;
 
   constructor(
     private readonly options: WriterOptions,
@@ -107,7 +118,13 @@ export class PayoutWriter {
     const head = await chain.headNumber();
     summary.head = head.toString();
     await this.signQueued(head, summary);
-    await this.follow(head, summary);
+    // While full batches keep coming, signing goes first (receipts take blocks anyway), but following never waits
+    // longer than FOLLOW_AT_LEAST_EVERY_MS.
+    const busy = summary.signed >= this.options.batchSize;
+    if (!busy || Date.now() - this.lastFollowed >= FOLLOW_AT_LEAST_EVERY_MS) {
+      this.lastFollowed = Date.now();
+      await this.follow(head, summary);
+    }
     return summary;
   }
 
@@ -182,13 +199,19 @@ export class PayoutWriter {
     );
     failpoint('payout:signed-stored');
     summary.signed += signed.length;
-    for (const { payout, attempt } of signed) {
+    for (const { payout, attempt } of signed)
       log.info(
         { withdrawal_id: payout.withdrawalId, nonce: attempt.nonce.toString(), tx_hash: attempt.txHash },
         'payout signed and stored',
       );
-      await this.broadcast(payout, attempt, head, summary);
-    }
+    const taken = await pMap(signed, ({ payout, attempt }) => this.send(payout, attempt, head, summary), {
+      concurrency: RPC_CONCURRENCY,
+    });
+    await this.recordSent(
+      signed.filter((_, i) => taken[i]),
+      head,
+      summary,
+    );
   }
 
   private async warnIfLow(tokens: bigint, bnb: bigint): Promise<void> {
@@ -213,8 +236,14 @@ export class PayoutWriter {
 
   // ---- Broadcasting ---------------------------------------------------------------------------------------------
 
+  /** Broadcasts one attempt and records it sent. */
   private async broadcast(payout: Payout, attempt: Attempt, head: bigint, summary: TickSummary): Promise<void> {
-    const { chain, store, log } = this.ports;
+    if (await this.send(payout, attempt, head, summary)) await this.recordSent([{ payout, attempt }], head, summary);
+  }
+
+  /** Hands the stored bytes to a node; true when the payout counts as sent (the node took it, or may have). */
+  private async send(payout: Payout, attempt: Attempt, head: bigint, summary: TickSummary): Promise<boolean> {
+    const { chain, log } = this.ports;
     this.lastSent.set(attempt.txHash, head);
     try {
       await chain.sendRawTransaction(attempt.rawTx);
@@ -222,27 +251,45 @@ export class PayoutWriter {
       if (!(error instanceof RpcAnswerError)) {
         // The providers are away: the bytes are stored, the next tick sends them again.
         log.warn({ withdrawal_id: payout.withdrawalId, err: error }, 'payout broadcast failed; will send it again');
-        return;
+        return false;
       }
       if (!UNKNOWN_OUTCOME.test(error.message)) {
         // Refused for good as it stands (too little gas, say): tried again later with the same bytes.
         if (payout.status === 'signed') await this.failed(payout, error.message, { from: ['signed'] }, summary);
         else log.warn({ withdrawal_id: payout.withdrawalId, error: error.message }, 'payout rebroadcast refused');
-        return;
+        return false;
       }
       log.info(
         { withdrawal_id: payout.withdrawalId, tx_hash: attempt.txHash, answer: error.message },
         'payout broadcast answered ambiguously; its receipts will tell',
       );
     }
+    return true;
+  }
+
+  private async recordSent(
+    sent: readonly { payout: Payout; attempt: Attempt }[],
+    head: bigint,
+    summary: TickSummary,
+  ): Promise<void> {
+    if (sent.length === 0) return;
     failpoint('payout:broadcast');
-    await store.markSent(payout, attempt, head);
+    await this.ports.store.markSentMany(sent, head);
     this.ports.onCommitted();
     failpoint('payout:recorded');
-    summary.broadcast++;
+    summary.broadcast += sent.length;
   }
 
   // ---- Following ------------------------------------------------------------------------------------------------
+
+  /** The receipt of the newest attempt that has one (any attempt may be the one mined). */
+  private async receiptOf(attempts: readonly Attempt[]): Promise<{ attempt: Attempt; receipt: Receipt } | undefined> {
+    for (const attempt of [...attempts].reverse()) {
+      const receipt = await this.ports.chain.receipt(attempt.txHash);
+      if (receipt) return { attempt, receipt };
+    }
+    return undefined;
+  }
 
   private async finalBlock(head: bigint): Promise<bigint> {
     if (!this.options.useFinalized) return head - BigInt(this.options.confirmations) + 1n;
@@ -257,18 +304,17 @@ export class PayoutWriter {
     // Read once per tick: how many nonces are spent at the final block, and at the head.
     let spentAtFinal: bigint | undefined;
     let spentAtHead: bigint | undefined;
-    for (const { payout, attempts } of open) {
+    // Receipts are read side by side; what they mean is decided one payout after another.
+    const receipts = await pMap(open, ({ attempts }) => this.receiptOf(attempts), { concurrency: RPC_CONCURRENCY });
+    // Sent again side by side after the pass: each is only "here it is once more" to the node.
+    const resends: [Payout, Attempt][] = [];
+    // Payouts with a receipt are decided side by side too; those paid are recorded in one transaction.
+    const settles: [Payout, { attempt: Attempt; receipt: Receipt }][] = [];
+    for (const [index, { payout, attempts }] of open.entries()) {
       if (attempts.length === 0) continue;
-      let mined: { attempt: Attempt; receipt: Receipt } | undefined;
-      for (const attempt of [...attempts].reverse()) {
-        const receipt = await chain.receipt(attempt.txHash);
-        if (receipt) {
-          mined = { attempt, receipt };
-          break;
-        }
-      }
+      const mined = receipts[index];
       if (mined) {
-        await this.settle(payout, mined, final, head, summary);
+        settles.push([payout, mined]);
         continue;
       }
       spentAtFinal ??= final >= 0n ? await chain.nonceAt(this.address, final) : 0n;
@@ -295,35 +341,33 @@ export class PayoutWriter {
       if (payout.nonce === spentAtHead && waiting >= BigInt(this.options.stuckBlocks)) {
         if (await this.replace(payout, latest, head, summary)) continue;
       }
-      if (head - (this.lastSent.get(latest.txHash) ?? -1n) >= 2n) await this.resend(payout, latest, head);
+      if (head - (this.lastSent.get(latest.txHash) ?? -1n) >= 2n) resends.push([payout, latest]);
     }
+    const paid = await pMap(settles, ([payout, mined]) => this.settle(payout, mined, final, head, summary), {
+      concurrency: DB_CONCURRENCY,
+    });
+    await this.recordPaid(
+      paid.filter((p) => p !== undefined),
+      summary,
+    );
+    await pMap(resends, ([payout, attempt]) => this.resend(payout, attempt, head), { concurrency: RPC_CONCURRENCY });
   }
 
+  /** Decides a payout that has a receipt; a success at the final block is answered to be recorded paid in bulk. */
   private async settle(
     payout: Payout,
     { attempt, receipt }: { attempt: Attempt; receipt: Receipt },
     final: bigint,
     head: bigint,
     summary: TickSummary,
-  ): Promise<void> {
-    const { store, log } = this.ports;
+  ): Promise<{ payout: Payout; txHash: string; blockNumber: bigint } | undefined> {
+    const { store } = this.ports;
     if (receipt.blockNumber > final) {
       if (payout.status === 'signed') await store.markSent(payout, attempt, head);
-      return;
+      return undefined;
     }
     failpoint('payout:receipt-seen');
-    if (receipt.succeeded) {
-      if (await store.markPaid(payout, receipt.txHash, receipt.blockNumber)) {
-        failpoint('payout:paid-recorded');
-        this.ports.onCommitted();
-        summary.paid++;
-        log.info(
-          { withdrawal_id: payout.withdrawalId, tx_hash: receipt.txHash, block: receipt.blockNumber.toString() },
-          'payout paid',
-        );
-      }
-      return;
-    }
+    if (receipt.succeeded) return { payout, txHash: receipt.txHash, blockNumber: receipt.blockNumber };
     // Reverted, final: the nonce is spent and nothing moved; the next try takes a new nonce.
     await this.failed(
       payout,
@@ -331,6 +375,25 @@ export class PayoutWriter {
       { from: ['signed', 'sent'], releaseNonce: true },
       summary,
     );
+    return undefined;
+  }
+
+  private async recordPaid(
+    paid: readonly { payout: Payout; txHash: string; blockNumber: bigint }[],
+    summary: TickSummary,
+  ): Promise<void> {
+    if (paid.length === 0) return;
+    const now = await this.ports.store.markPaidMany(paid);
+    if (now.size === 0) return;
+    failpoint('payout:paid-recorded');
+    this.ports.onCommitted();
+    summary.paid += now.size;
+    for (const p of paid)
+      if (now.has(p.payout.withdrawalId))
+        this.ports.log.info(
+          { withdrawal_id: p.payout.withdrawalId, tx_hash: p.txHash, block: p.blockNumber.toString() },
+          'payout paid',
+        );
   }
 
   private async replace(payout: Payout, latest: Attempt, head: bigint, summary: TickSummary): Promise<boolean> {
