@@ -477,7 +477,7 @@ describe('TelegramEmulator', function () {
       expect((await bot.telegram.getMe()).username).to.equal(emu.botInfo.username);
     });
 
-    it('accepts query-string and url-encoded parameters, and rejects multipart cleanly', async function () {
+    it('accepts query-string and url-encoded parameters, and rejects malformed multipart cleanly', async function () {
       const alice = emu.user();
       alice.sendText('hi');
       const query = await rawCall(`${emu.apiRoot}/bot${emu.token}/sendMessage?chat_id=${alice.id}&text=from%20query`);
@@ -496,15 +496,11 @@ describe('TelegramEmulator', function () {
       const multipart = await rawCall(`${emu.apiRoot}/bot${emu.token}/sendMessage`, {
         method: 'POST',
         headers: { 'content-type': 'multipart/form-data; boundary=x' },
-        body: '--x--',
+        body: 'not a multipart body',
       });
       expect(multipart).to.deep.equal({
         status: 400,
-        body: {
-          ok: false,
-          error_code: 400,
-          description: 'Bad Request: multipart/form-data is not supported by the emulator',
-        },
+        body: { ok: false, error_code: 400, description: 'Bad Request: failed to parse multipart/form-data' },
       });
       const garbage = await rawCall(`${emu.apiRoot}/bot${emu.token}/getMe`, {
         method: 'POST',

@@ -1,9 +1,25 @@
-// Bot API request parameters: read from the query string plus a JSON or url-encoded body, then read back
-// with Telegram's lenient typing (numbers and booleans may arrive as strings, objects as JSON strings).
+// Bot API request parameters: read from the query string plus a JSON, url-encoded or multipart body, then read
+// back with Telegram's lenient typing (numbers and booleans may arrive as strings, objects as JSON strings).
 import type { IncomingMessage } from 'node:http';
 import { BotApiError, badRequest } from './errors';
 
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const MAX_BODY_BYTES = 50 * 1024 * 1024; // Telegram's upload limit for bots
+
+/** A file part of a multipart request: its bytes stay out of the call record. */
+export class UploadedFile {
+  constructor(
+    /** The form field that carried it (`photo`, or an `attach://` name). */
+    readonly field: string,
+    readonly filename: string,
+    readonly mimeType: string,
+    readonly bytes: Buffer,
+  ) {}
+
+  /** What the call record shows instead of the bytes. */
+  describe(): { upload: string; size: number; mime_type: string } {
+    return { upload: this.filename, size: this.bytes.length, mime_type: this.mimeType };
+  }
+}
 
 export async function readRequestParams(req: IncomingMessage, url: URL): Promise<Record<string, unknown>> {
   const params: Record<string, unknown> = Object.fromEntries(url.searchParams);
@@ -27,9 +43,36 @@ export async function readRequestParams(req: IncomingMessage, url: URL): Promise
     return { ...params, ...Object.fromEntries(new URLSearchParams(body.toString('utf8'))) };
   }
   if (contentType === 'multipart/form-data') {
-    throw badRequest('multipart/form-data is not supported by the emulator');
+    return { ...params, ...(await readMultipart(body, req.headers['content-type']!)) };
   }
   throw badRequest(`unsupported Content-Type "${contentType}"`);
+}
+
+/** Parsed by undici's FormData (Node's fetch), as a server would receive it. */
+async function readMultipart(body: Buffer, contentType: string): Promise<Record<string, unknown>> {
+  let form: FormData;
+  try {
+    form = await new Request('http://emulator.invalid/', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: new Uint8Array(body),
+    }).formData();
+  } catch {
+    throw badRequest('failed to parse multipart/form-data');
+  }
+  const params: Record<string, unknown> = {};
+  for (const [name, value] of form) {
+    params[name] =
+      typeof value === 'string'
+        ? value
+        : new UploadedFile(
+            name,
+            value.name || name,
+            value.type || 'application/octet-stream',
+            Buffer.from(await value.arrayBuffer()),
+          );
+  }
+  return params;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -49,6 +92,12 @@ export class Params {
 
   has(name: string): boolean {
     return this.raw[name] !== undefined && this.raw[name] !== null;
+  }
+
+  /** A file part of a multipart request, if this parameter is one. */
+  upload(name: string): UploadedFile | undefined {
+    const value = this.raw[name];
+    return value instanceof UploadedFile ? value : undefined;
   }
 
   string(name: string): string | undefined {
