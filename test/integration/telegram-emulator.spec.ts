@@ -607,4 +607,258 @@ describe('TelegramEmulator', function () {
       );
     });
   });
+  describe('media, files and albums', function () {
+    let emu: TelegramEmulator;
+    let bot: Telegraf;
+
+    beforeEach(async function () {
+      emu = await startEmulator({ enforceLimits: false });
+      bot = new Telegraf(emu.token, { telegram: { apiRoot: emu.apiRoot } });
+    });
+
+    afterEach(async function () {
+      await emu.stop();
+    });
+
+    const bytes = (kind: string): Buffer => Buffer.from(`fake ${kind} bytes ${'x'.repeat(64)}`);
+
+    it('sends every media kind by upload through telegraf, then by file_id with no new upload', async function () {
+      const alice = emu.user();
+      alice.sendText('/start');
+      const t = bot.telegram;
+      const keyboard = Markup.inlineKeyboard([Markup.button.url('Open', 'https://example.org')]);
+      const extra = { caption: '<b>Hello</b> there', parse_mode: 'HTML' as const, ...keyboard };
+      const uploaded = [
+        await t.sendPhoto(alice.id, { source: bytes('photo'), filename: 'p.jpg' }, extra),
+        await t.sendDocument(alice.id, { source: bytes('document'), filename: 'report.pdf' }, extra),
+        await t.sendVideo(alice.id, { source: bytes('video'), filename: 'v.mp4' }, { ...extra, duration: 7 }),
+        await t.sendAudio(alice.id, { source: bytes('audio'), filename: 'a.mp3' }, { ...extra, title: 'Song' }),
+        await t.sendVoice(alice.id, { source: bytes('voice'), filename: 'v.ogg' }, { ...extra, duration: 3 }),
+      ] as unknown as Record<string, unknown>[];
+      const kinds = ['photo', 'document', 'video', 'audio', 'voice'];
+      const fileIds = uploaded.map((m, i) => {
+        const field = m[kinds[i]!] as
+          { file_id: string; file_unique_id: string; file_size: number }[] | { file_id: string };
+        const file = Array.isArray(field) ? field[field.length - 1]! : field;
+        expect(file).to.include.keys('file_id', 'file_unique_id');
+        expect(m['caption']).to.equal('Hello there');
+        expect(m['caption_entities']).to.deep.equal([{ type: 'bold', offset: 0, length: 5 }]);
+        return file.file_id;
+      });
+      expect((uploaded[0]!['photo'] as { width: number }[])[0]).to.include({ file_size: bytes('photo').length });
+      expect(uploaded[1]!['document']).to.include({ file_name: 'report.pdf' });
+      expect(uploaded[2]!['video']).to.include({ duration: 7 });
+      expect(uploaded[3]!['audio']).to.include({ title: 'Song', file_name: 'a.mp3' });
+      expect(uploaded[4]!['voice']).to.include({ duration: 3 });
+
+      await t.sendPhoto(alice.id, fileIds[0]!);
+      await t.sendDocument(alice.id, fileIds[1]!);
+      await t.sendVideo(alice.id, fileIds[2]!);
+      await t.sendAudio(alice.id, fileIds[3]!);
+      await t.sendVoice(alice.id, fileIds[4]!);
+
+      expect(emu.uploads().map((u) => [u.method, u.file_id])).to.deep.equal(
+        kinds.map((k, i) => [`send${k[0]!.toUpperCase()}${k.slice(1)}`, fileIds[i]]),
+      );
+      const messages = alice.messages();
+      expect(messages.map((m) => m.media?.kind)).to.deep.equal([...kinds, ...kinds]);
+      expect(messages.map((m) => m.media?.file_id)).to.deep.equal([...fileIds, ...fileIds]);
+      expect(messages[0]).to.include({ text: 'Hello there', source_text: '<b>Hello</b> there', parse_mode: 'HTML' });
+      expect(buttonsOf(messages[0])).to.deep.equal(['Open=undefined']);
+      // The call record names an upload instead of carrying its bytes.
+      expect(emu.calls('sendPhoto')[0]!.params['photo']).to.deep.equal({
+        upload: 'p.jpg',
+        size: bytes('photo').length,
+        mime_type: 'text/plain', // telegraf's parts carry no Content-Type: multipart's default
+      });
+      // A file_id is bound to its kind.
+      const mismatch = await telegramError(t.sendVoice(alice.id, fileIds[0]!));
+      expect(mismatch.description).to.equal('Bad Request: type of file mismatch');
+      const unknown = await telegramError(t.sendPhoto(alice.id, 'no-such-file'));
+      expect(unknown.description).to.equal('Bad Request: wrong file identifier/HTTP URL specified');
+    });
+
+    it('parses a raw multipart request, and takes a file by URL', async function () {
+      const alice = emu.user();
+      alice.sendText('/start');
+      const form = new FormData();
+      form.set('chat_id', String(alice.id));
+      form.set('caption', 'raw');
+      form.set('document', new Blob([bytes('raw')], { type: 'text/plain' }), 'notes.txt');
+      const raw = await rawCall(`${emu.apiRoot}/bot${emu.token}/sendDocument`, { method: 'POST', body: form });
+      expect(raw.status).to.equal(200);
+      expect(emu.uploads()).to.have.length(1);
+      expect(emu.uploads()[0]).to.include({ field: 'document', filename: 'notes.txt', mime_type: 'text/plain' });
+
+      const byUrl = await bot.telegram.sendPhoto(alice.id, 'https://example.org/cat.jpg');
+      expect(byUrl.photo[0]).to.have.keys('file_id', 'file_unique_id', 'width', 'height');
+      expect(emu.uploads()).to.have.length(1);
+    });
+
+    it('sends a media group with attach:// parts, and enforces the album rules', async function () {
+      const alice = emu.user();
+      alice.sendText('/start');
+      const album = await bot.telegram.sendMediaGroup(alice.id, [
+        { type: 'photo', media: { source: bytes('one'), filename: '1.jpg' }, caption: 'first' },
+        { type: 'video', media: { source: bytes('two'), filename: '2.mp4' } },
+        { type: 'photo', media: { source: bytes('three'), filename: '3.jpg' } },
+      ]);
+      expect(album).to.have.length(3);
+      const groupId = album[0]!.media_group_id;
+      expect(groupId).to.be.a('string');
+      expect(album.map((m) => m.media_group_id)).to.deep.equal([groupId, groupId, groupId]);
+      expect(emu.uploads().map((u) => u.filename)).to.deep.equal(['1.jpg', '2.mp4', '3.jpg']);
+      expect(alice.messages().map((m) => [m.media?.kind, m.text, m.media_group_id])).to.deep.equal([
+        ['photo', 'first', groupId],
+        ['video', '', groupId],
+        ['photo', '', groupId],
+      ]);
+      const first = alice.messages()[0]!.media!.file_id;
+
+      // Reused by file_id: no new upload.
+      await bot.telegram.sendMediaGroup(alice.id, [
+        { type: 'photo', media: first },
+        { type: 'photo', media: first },
+      ]);
+      expect(emu.uploads()).to.have.length(3);
+
+      const mixed = await telegramError(
+        bot.telegram.sendMediaGroup(alice.id, [
+          { type: 'document', media: 'https://example.org/a.pdf' },
+          { type: 'photo', media: first },
+        ] as never),
+      );
+      expect(mixed.description).to.equal("Bad Request: document can't be mixed with other media types");
+      const single = await telegramError(bot.telegram.sendMediaGroup(alice.id, [{ type: 'photo', media: first }]));
+      expect(single.description).to.equal('Bad Request: wrong number of media specified');
+      const docs = await bot.telegram.sendMediaGroup(alice.id, [
+        { type: 'document', media: 'https://example.org/a.pdf' },
+        { type: 'document', media: 'https://example.org/b.pdf' },
+      ]);
+      expect(docs.map((m) => 'document' in m)).to.deep.equal([true, true]);
+    });
+
+    it('rejects a caption over 1024 characters after entity parsing', async function () {
+      const alice = emu.user();
+      alice.sendText('/start');
+      const photo = { source: bytes('photo') };
+      const exact = await bot.telegram.sendPhoto(alice.id, photo, {
+        caption: `<b>${'a'.repeat(1024)}</b>`,
+        parse_mode: 'HTML',
+      });
+      expect(exact.caption).to.have.length(1024);
+      const error = await telegramError(bot.telegram.sendPhoto(alice.id, photo, { caption: 'a'.repeat(1025) }));
+      expect(error.code).to.equal(400);
+      expect(error.description).to.equal('Bad Request: message caption is too long');
+      expect(alice.messages()).to.have.length(1);
+      expect(emu.uploads().map((u) => u.file_id !== undefined)).to.deep.equal([true, false]);
+    });
+
+    it('describes a file with getFile and serves its bytes for download', async function () {
+      const alice = emu.user();
+      alice.sendText('/start');
+      const sent = await bot.telegram.sendDocument(alice.id, { source: bytes('download'), filename: 'data.csv' });
+      const file = await bot.telegram.getFile(sent.document.file_id);
+      expect(file).to.include({ file_id: sent.document.file_id, file_size: bytes('download').length });
+      expect(file.file_path).to.match(/^documents\/file_\d+\.csv$/);
+      const link = await bot.telegram.getFileLink(sent.document.file_id);
+      const res = await fetch(link);
+      expect(res.status).to.equal(200);
+      expect(Buffer.from(await res.arrayBuffer())).to.deep.equal(bytes('download'));
+      expect(emu.fileBytes(sent.document.file_id)).to.deep.equal(bytes('download'));
+      expect((await fetch(`${emu.apiRoot}/file/botwrong/${file.file_path}`)).status).to.equal(404);
+      const missing = await telegramError(bot.telegram.getFile('nope'));
+      expect(missing.description).to.equal('Bad Request: invalid file_id');
+    });
+
+    it('edits a caption and copies text and media messages', async function () {
+      const alice = emu.user();
+      const bob = emu.user();
+      alice.sendText('/start');
+      bob.sendText('/start');
+      const photo = await bot.telegram.sendPhoto(alice.id, { source: bytes('photo') }, { caption: 'old' });
+      const edited = await bot.telegram.editMessageCaption(alice.id, photo.message_id, undefined, '<i>new</i>', {
+        parse_mode: 'HTML',
+      });
+      expect(edited).to.include({ caption: 'new' });
+      expect(alice.messages()[0]).to.include({ text: 'new', source_text: '<i>new</i>', edits: 1 });
+      const same = await telegramError(
+        bot.telegram.editMessageCaption(alice.id, photo.message_id, undefined, '<i>new</i>', { parse_mode: 'HTML' }),
+      );
+      expect(same.description).to.match(/^Bad Request: message is not modified/);
+      const text = await bot.telegram.sendMessage(alice.id, 'plain');
+      const noCaption = await telegramError(bot.telegram.editMessageCaption(alice.id, text.message_id, undefined, 'x'));
+      expect(noCaption.description).to.equal('Bad Request: there is no caption in the message to edit');
+
+      const copy = await bot.telegram.copyMessage(bob.id, alice.id, photo.message_id);
+      const recaptioned = await bot.telegram.copyMessage(bob.id, alice.id, photo.message_id, { caption: 'for Bob' });
+      await bot.telegram.copyMessage(bob.id, alice.id, text.message_id);
+      expect(copy.message_id).to.be.a('number');
+      expect(recaptioned.message_id).to.equal(copy.message_id + 1);
+      expect(bob.messages().map((m) => [m.media?.file_id, m.text])).to.deep.equal([
+        [alice.messages()[0]!.media!.file_id, 'new'],
+        [alice.messages()[0]!.media!.file_id, 'for Bob'],
+        [undefined, 'plain'],
+      ]);
+      expect(emu.uploads()).to.have.length(1);
+      const gone = await telegramError(bot.telegram.copyMessage(bob.id, alice.id, 999));
+      expect(gone.description).to.equal('Bad Request: message to copy not found');
+    });
+
+    it("answers Telegram's error shape: deactivated user, chat not found, injected 429", async function () {
+      const alice = emu.user();
+      alice.sendText('/start');
+      alice.deactivate();
+      const url = `${emu.apiRoot}/bot${emu.token}/sendPhoto`;
+      const json = (body: object): RequestInit => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(await rawCall(url, json({ chat_id: alice.id, photo: 'https://example.org/x.jpg' }))).to.deep.equal({
+        status: 403,
+        body: { ok: false, error_code: 403, description: 'Forbidden: user is deactivated' },
+      });
+      expect(await rawCall(url, json({ chat_id: 42, photo: 'https://example.org/x.jpg' }))).to.deep.equal({
+        status: 400,
+        body: { ok: false, error_code: 400, description: 'Bad Request: chat not found' },
+      });
+      const bob = emu.user();
+      bob.sendText('/start');
+      emu.failNext('sendPhoto', { error_code: 429, retry_after: 5 });
+      expect(await rawCall(url, json({ chat_id: bob.id, photo: 'https://example.org/x.jpg' }))).to.deep.equal({
+        status: 429,
+        body: {
+          ok: false,
+          error_code: 429,
+          description: 'Too Many Requests: retry after 5',
+          parameters: { retry_after: 5 },
+        },
+      });
+      expect(emu.calls('sendPhoto').map((c) => c.status)).to.deep.equal([403, 400, 429]);
+    });
+
+    it('applies the per-chat and global flood limits to sendPhoto', async function () {
+      const tight = await startEmulator({ limits: { globalBurst: 4, globalPerSecond: 4 } });
+      try {
+        const client = new Telegraf(tight.token, { telegram: { apiRoot: tight.apiRoot } });
+        const alice = tight.user();
+        const bob = tight.user();
+        alice.sendText('/start');
+        bob.sendText('/start');
+        const codes = async (chatId: number, n: number): Promise<number[]> =>
+          (
+            await Promise.allSettled(
+              Array.from({ length: n }, () => client.telegram.sendPhoto(chatId, 'https://example.org/x.jpg')),
+            )
+          ).map((r) => (r.status === 'fulfilled' ? 200 : (r.reason as TelegramError).code));
+        const perChat = await codes(alice.id, 4); // a chat's burst is 3
+        expect(perChat.filter((c) => c === 429)).to.have.length(1);
+        const global = await codes(bob.id, 2); // 3 of the bot's 4 are spent
+        expect(global.sort()).to.deep.equal([200, 429]);
+      } finally {
+        await tight.stop();
+      }
+    });
+  });
 });

@@ -22,9 +22,18 @@ import {
   tooManyRequests,
   unauthorized,
 } from './telegram-emulator/errors';
-import { formatText, isParseMode } from './telegram-emulator/formatting';
+import { formatParam } from './telegram-emulator/formatting';
 import { isInlineKeyboard, isReplyKeyboard, parseReplyMarkup } from './telegram-emulator/markup';
-import { Params, readRequestParams } from './telegram-emulator/params';
+import {
+  FileStore,
+  captionFields,
+  formatCaption,
+  mediaContent,
+  mediaField,
+  mediaOf,
+  parseMediaGroup,
+} from './telegram-emulator/media';
+import { Params, UploadedFile, readRequestParams } from './telegram-emulator/params';
 import { DEFAULT_RATE_LIMITS, FloodControl } from './telegram-emulator/rate-limit';
 import type {
   ApiCall,
@@ -34,13 +43,16 @@ import type {
   BotUser,
   FailureSpec,
   InlineKeyboardMarkup,
+  MediaKind,
   Message,
   ParseMode,
   RateLimits,
   RecordedMessage,
+  ReplyMarkup,
   SimulatedUserOptions,
   TelegramEmulatorOptions,
   Update,
+  UploadRecord,
   User,
   WebhookDelivery,
   WebhookInfo,
@@ -106,6 +118,7 @@ export class TelegramEmulator {
   private flood: FloodControl;
   private readonly queue: UpdateQueue;
   private readonly world = new World();
+  private readonly files = new FileStore();
   private readonly webhookOptions: WebhookOptions;
   private readonly webhook: WebhookDispatcher;
   private webhookConfig: WebhookConfig | undefined;
@@ -258,6 +271,17 @@ export class TelegramEmulator {
       .map((c) => structuredClone(c));
   }
 
+  /** Every file that arrived in a multipart request, in order (one per upload, even when the call then failed). */
+  uploads(): UploadRecord[] {
+    return this.files.uploads();
+  }
+
+  /** The bytes stored under a file_id (empty for a file sent by URL), or undefined for an unknown one. */
+  fileBytes(fileId: string): Buffer | undefined {
+    const file = this.files.get(fileId);
+    return file ? Buffer.from(file.bytes) : undefined;
+  }
+
   /** Every webhook POST attempt, in order. */
   webhookDeliveries(): WebhookDelivery[] {
     return this.deliveryLog.map((d) => ({ ...d }));
@@ -345,6 +369,11 @@ export class TelegramEmulator {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    if (download) {
+      this.serveFile(res, decodeURIComponent(download[1]!), decodeURIComponent(download[2]!));
+      return;
+    }
     const route = /^\/bot([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
     if (!route) {
       this.reply(res, 404, notFound().toResponse());
@@ -359,6 +388,7 @@ export class TelegramEmulator {
     try {
       if (decodeURIComponent(route[1]!) !== this.token) throw unauthorized();
       params = await readRequestParams(req, url);
+      this.files.noteUploads(this.canonicalName(method), params);
     } catch (error) {
       const failure = toFailure(error);
       this.record(this.canonicalName(method), params, failure, 'http');
@@ -372,6 +402,20 @@ export class TelegramEmulator {
       return; // the socket stays open without an answer until the caller hangs up or the emulator stops
     }
     this.reply(res, status, response);
+  }
+
+  /** `GET /file/bot<token>/<file_path>`: the bytes of a file getFile described. */
+  private serveFile(res: http.ServerResponse, token: string, filePath: string): void {
+    const file = token === this.token ? this.files.atPath(filePath) : undefined;
+    if (!file) {
+      this.reply(res, 404, notFound().toResponse());
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': file.mimeType ?? 'application/octet-stream',
+      'Content-Length': file.bytes.length,
+    });
+    res.end(file.bytes);
   }
 
   private reply(res: http.ServerResponse, status: number, body: ApiResponse): void {
@@ -417,7 +461,7 @@ export class TelegramEmulator {
   ): void {
     this.callLog.push({
       method,
-      params: structuredClone(params),
+      params: withoutFileBytes(params),
       response: structuredClone(outcome.response),
       status: outcome.status,
       at: Date.now(),
@@ -456,8 +500,17 @@ export class TelegramEmulator {
       deleteWebhook: (p) => this.deleteWebhook(p),
       getWebhookInfo: () => this.getWebhookInfo(),
       sendMessage: (p) => this.sendMessage(p),
-      editMessageText: (p) => this.editMessage(p, true),
-      editMessageReplyMarkup: (p) => this.editMessage(p, false),
+      sendPhoto: (p) => this.sendMedia('photo', p),
+      sendDocument: (p) => this.sendMedia('document', p),
+      sendVideo: (p) => this.sendMedia('video', p),
+      sendAudio: (p) => this.sendMedia('audio', p),
+      sendVoice: (p) => this.sendMedia('voice', p),
+      sendMediaGroup: (p) => this.sendMediaGroup(p),
+      copyMessage: (p) => this.copyMessage(p),
+      getFile: (p) => this.files.describe(p.string('file_id')),
+      editMessageText: (p) => this.editMessage(p, 'text'),
+      editMessageCaption: (p) => this.editMessage(p, 'caption'),
+      editMessageReplyMarkup: (p) => this.editMessage(p, 'markup'),
       answerCallbackQuery: (p) => this.answerCallbackQuery(p),
       deleteMessage: (p) => this.deleteMessage(p),
       setMyCommands: (p) => this.setMyCommands(p),
@@ -582,18 +635,101 @@ export class TelegramEmulator {
     const replyTo = this.replyTarget(p, chat);
     this.assertCanWrite(chat);
     this.takeSendSlot(chat);
+    return this.deliver(
+      chat,
+      { text, ...(entities.length > 0 ? { entities } : {}) },
+      { source, parseMode, markup, replyTo },
+    );
+  }
 
+  /** sendPhoto, sendDocument, sendVideo, sendAudio, sendVoice: the file by upload, file_id or URL. */
+  private sendMedia(kind: MediaKind, p: Params): Message {
+    const chat = this.resolveChat(p);
+    const file = this.files.resolve(p.raw[kind], kind, p.raw);
+    const caption = formatCaption(p.string('caption'), p.string('parse_mode'), p.json('caption_entities'));
+    const markup = parseReplyMarkup(p.json('reply_markup'));
+    const replyTo = this.replyTarget(p, chat);
+    this.assertCanWrite(chat);
+    this.takeSendSlot(chat);
+    this.files.commit([file]);
+    return this.deliver(
+      chat,
+      { ...mediaField(file, p), ...captionFields(caption) },
+      { source: caption.source, parseMode: caption.parseMode, markup, replyTo },
+    );
+  }
+
+  /** An album: one send slot, messages sharing a media_group_id, each with its own caption. */
+  private sendMediaGroup(p: Params): Message[] {
+    const chat = this.resolveChat(p);
+    const items = parseMediaGroup(p.json('media'));
+    const files = items.map((item) => this.files.resolve(item.media, item.kind, p.raw));
+    const replyTo = this.replyTarget(p, chat);
+    this.assertCanWrite(chat);
+    this.takeSendSlot(chat);
+    this.files.commit(files);
+    const mediaGroupId = String(randomInt(1e12, 2e14));
+    return items.map((item, i) =>
+      this.deliver(
+        chat,
+        { media_group_id: mediaGroupId, ...mediaField(files[i]!, undefined), ...captionFields(item.caption) },
+        { source: item.caption.source, parseMode: item.caption.parseMode, markup: undefined, replyTo },
+      ),
+    );
+  }
+
+  /** A copy without the "forwarded" header; a new caption replaces a media message's one. */
+  private copyMessage(p: Params): { message_id: number } {
+    const chat = this.resolveChat(p);
+    const from = this.resolveChat(p, 'from_chat_id');
+    const messageId = p.integer('message_id');
+    if (messageId === undefined) throw badRequest('message identifier is not specified');
+    const original = from.get(messageId);
+    if (!original || original.deleted) throw badRequest('message to copy not found');
+    const message = original.message;
+    const media = mediaContent(message);
+    let content: Partial<Message>;
+    let source = original.sourceText;
+    let parseMode = original.parseMode;
+    if (media && p.has('caption')) {
+      const caption = formatCaption(p.string('caption'), p.string('parse_mode'), p.json('caption_entities'));
+      content = { ...media, ...captionFields(caption) };
+      source = caption.source;
+      parseMode = caption.parseMode;
+    } else {
+      const { text, entities, caption, caption_entities } = structuredClone(message);
+      content = { ...(media ?? {}), text, entities, caption, caption_entities };
+      for (const key of Object.keys(content) as (keyof Message)[]) if (content[key] === undefined) delete content[key];
+    }
+    const markup = parseReplyMarkup(p.json('reply_markup'));
+    const replyTo = this.replyTarget(p, chat);
+    this.assertCanWrite(chat);
+    this.takeSendSlot(chat);
+    return { message_id: this.deliver(chat, content, { source, parseMode, markup, replyTo }).message_id };
+  }
+
+  /** Adds a bot message to the chat (after every check passed) and answers Telegram's Message object for it. */
+  private deliver(
+    chat: ChatState,
+    content: Partial<Message>,
+    sent: {
+      source: string;
+      parseMode: ParseMode | undefined;
+      markup: ReplyMarkup | undefined;
+      replyTo: StoredMessage | undefined;
+    },
+  ): Message {
+    const { markup, replyTo, parseMode } = sent;
     const stored = chat.add(
       {
         from: this.botUserBasic(),
-        text,
-        ...(entities.length > 0 ? { entities } : {}),
+        ...content,
         ...(replyTo ? { reply_to_message: structuredClone(replyTo.message) } : {}),
         ...(isInlineKeyboard(markup) && markup.inline_keyboard.length > 0 ? { reply_markup: markup } : {}),
       },
       {
         fromBot: true,
-        sourceText: source,
+        sourceText: sent.source,
         ...(parseMode !== undefined ? { parseMode } : {}),
         ...(markup !== undefined ? { sentMarkup: markup } : {}),
       },
@@ -605,8 +741,8 @@ export class TelegramEmulator {
     return structuredClone(stored.message);
   }
 
-  /** editMessageText (withText) and editMessageReplyMarkup. */
-  private editMessage(p: Params, withText: boolean): Message {
+  /** editMessageText, editMessageCaption (a media message's caption) and editMessageReplyMarkup. */
+  private editMessage(p: Params, what: 'text' | 'caption' | 'markup'): Message {
     if (p.has('inline_message_id')) throw badRequest('MESSAGE_ID_INVALID'); // no inline mode in the emulator
     const chat = this.resolveChat(p);
     const messageId = p.integer('message_id');
@@ -617,29 +753,50 @@ export class TelegramEmulator {
     this.assertCanWrite(chat);
 
     const message = stored.message;
-    const next = withText
-      ? this.formatted(p, 'text must be non-empty', 'MESSAGE_TOO_LONG')
-      : {
-          text: message.text ?? '',
-          entities: message.entities ?? [],
-          parseMode: stored.parseMode,
-          source: stored.sourceText,
-        };
+    const hasMedia = mediaOf(message) !== undefined;
+    if (what === 'text' && hasMedia) throw badRequest('there is no text in the message to edit');
+    if (what === 'caption' && !hasMedia) throw badRequest('there is no caption in the message to edit');
+    const [textKey, entitiesKey] = hasMedia
+      ? (['caption', 'caption_entities'] as const)
+      : (['text', 'entities'] as const);
+    let next: {
+      text: string;
+      entities: NonNullable<Message['entities']>;
+      parseMode: ParseMode | undefined;
+      source: string;
+    };
+    if (what === 'text') next = this.formatted(p, 'text must be non-empty', 'MESSAGE_TOO_LONG');
+    else if (what === 'caption') {
+      const { caption, ...rest } = formatCaption(
+        p.string('caption'),
+        p.string('parse_mode'),
+        p.json('caption_entities'),
+      );
+      next = { text: caption, ...rest };
+    } else {
+      next = {
+        text: message[textKey] ?? '',
+        entities: message[entitiesKey] ?? [],
+        parseMode: stored.parseMode,
+        source: stored.sourceText,
+      };
+    }
     // Telegram drops the inline keyboard when an edit does not repeat it.
     const markup = parseReplyMarkup(p.json('reply_markup'), { inlineOnly: true }) as InlineKeyboardMarkup | undefined;
     const keyboard = markup && markup.inline_keyboard.length > 0 ? markup : undefined;
     if (
-      next.text === (message.text ?? '') &&
-      JSON.stringify(next.entities) === JSON.stringify(message.entities ?? []) &&
+      next.text === (message[textKey] ?? '') &&
+      JSON.stringify(next.entities) === JSON.stringify(message[entitiesKey] ?? []) &&
       JSON.stringify(keyboard) === JSON.stringify(message.reply_markup)
     ) {
       throw badRequest(
         'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
       );
     }
-    message.text = next.text;
-    if (next.entities.length > 0) message.entities = next.entities;
-    else delete message.entities;
+    if (next.text !== '') message[textKey] = next.text;
+    else delete message[textKey];
+    if (next.entities.length > 0) message[entitiesKey] = next.entities;
+    else delete message[entitiesKey];
     if (keyboard) message.reply_markup = keyboard;
     else delete message.reply_markup;
     message.edit_date = unixTime();
@@ -715,9 +872,9 @@ export class TelegramEmulator {
 
   // ---- Method helpers --------------------------------------------------------------------------------------
 
-  private resolveChat(p: Params): ChatState {
-    const raw = p.string('chat_id');
-    if (raw === undefined || raw === '') throw badRequest('chat_id is empty');
+  private resolveChat(p: Params, field = 'chat_id'): ChatState {
+    const raw = p.string(field);
+    if (raw === undefined || raw === '') throw badRequest(`${field} is empty`);
     // Private chats are addressed by numeric id; @username resolves only public groups and channels.
     const chat = /^-?\d+$/.test(raw) ? this.world.chats.get(Number(raw)) : undefined;
     if (!chat) throw badRequest('chat not found');
@@ -725,6 +882,7 @@ export class TelegramEmulator {
   }
 
   private assertCanWrite(chat: ChatState): void {
+    if (chat.deactivated) throw forbidden('user is deactivated');
     if (chat.blocked) throw forbidden('bot was blocked by the user');
     if (!chat.started) throw forbidden("bot can't initiate conversation with a user");
   }
@@ -741,11 +899,7 @@ export class TelegramEmulator {
     tooLongError: string,
   ): { text: string; entities: NonNullable<Message['entities']>; parseMode: ParseMode | undefined; source: string } {
     const source = p.string('text') ?? '';
-    const mode = p.string('parse_mode');
-    if (mode !== undefined && mode !== '' && !isParseMode(mode)) throw badRequest(`unsupported parse_mode "${mode}"`);
-    const parseMode = mode === '' ? undefined : (mode as ParseMode | undefined);
-    const explicit = p.json('entities');
-    const { text, entities } = formatText(source, parseMode, Array.isArray(explicit) ? explicit : undefined);
+    const { text, entities, parseMode } = formatParam(source, p.string('parse_mode'), p.json('entities'));
     if (text.length === 0) throw badRequest(emptyError);
     if (text.length > MAX_MESSAGE_LENGTH) throw badRequest(tooLongError);
     return { text, entities, parseMode, source };
@@ -775,6 +929,16 @@ function toFailure(error: unknown): { status: number; response: ApiResponse } {
   // A bug in the emulator itself: answer like Telegram's 500, but keep the cause visible.
   const message = error instanceof Error ? error.message : String(error);
   return { status: 500, response: { ok: false, error_code: 500, description: `Internal Server Error: ${message}` } };
+}
+
+/** A call's parameters for the record: each uploaded file as its name, size and type instead of its bytes. */
+function withoutFileBytes(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(params).map(([name, value]) => [
+      name,
+      value instanceof UploadedFile ? value.describe() : structuredClone(value),
+    ]),
+  );
 }
 
 function objectParam(p: Params, name: string): Record<string, unknown> | undefined {

@@ -15,6 +15,22 @@ export function isParseMode(value: string): value is ParseMode {
   return (PARSE_MODES as readonly string[]).includes(value);
 }
 
+/** A text or caption as the Bot API receives it: the source, the parse_mode string, explicit entities. */
+export function formatParam(
+  source: string,
+  mode: string | undefined,
+  explicit: unknown,
+): FormattedText & { parseMode: ParseMode | undefined } {
+  if (mode !== undefined && mode !== '' && !isParseMode(mode)) throw badRequest(`unsupported parse_mode "${mode}"`);
+  const parseMode = mode === '' ? undefined : (mode as ParseMode | undefined);
+  const { text, entities } = formatText(
+    source,
+    parseMode,
+    Array.isArray(explicit) ? (explicit as MessageEntity[]) : undefined,
+  );
+  return { text, entities, parseMode };
+}
+
 /** Applies parse_mode (or passes explicit entities through) and trims surrounding whitespace as Telegram does. */
 export function formatText(
   source: string,

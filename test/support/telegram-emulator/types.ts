@@ -107,14 +107,65 @@ export interface ForceReply {
 
 export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply;
 
+/** The fields every file object carries (https://core.telegram.org/bots/api#photosize and the others). */
+export interface FileBase {
+  file_id: string;
+  /** Stable across bots and time; file_id may differ per bot. */
+  file_unique_id: string;
+  file_size?: number;
+}
+
+export interface PhotoSize extends FileBase {
+  width: number;
+  height: number;
+}
+
+export interface Document extends FileBase {
+  file_name?: string;
+  mime_type?: string;
+}
+
+export interface Video extends Document {
+  width: number;
+  height: number;
+  duration: number;
+}
+
+export interface Audio extends Document {
+  duration: number;
+  performer?: string;
+  title?: string;
+}
+
+export interface Voice extends FileBase {
+  duration: number;
+  mime_type?: string;
+}
+
+/** getFile's answer. */
+export interface File extends FileBase {
+  file_path?: string;
+}
+
+export type MediaKind = 'photo' | 'document' | 'video' | 'audio' | 'voice';
+
 export interface Message {
   message_id: number;
   from?: User;
   chat: Chat;
   date: number;
   edit_date?: number;
+  media_group_id?: string;
   text?: string;
   entities?: MessageEntity[];
+  /** The sizes of one photo, smallest first. */
+  photo?: PhotoSize[];
+  document?: Document;
+  video?: Video;
+  audio?: Audio;
+  voice?: Voice;
+  caption?: string;
+  caption_entities?: MessageEntity[];
   reply_to_message?: Message;
   /** Telegram only ever reports an inline keyboard here; reply keyboards are not part of the message. */
   reply_markup?: InlineKeyboardMarkup;
@@ -201,11 +252,14 @@ export interface RecordedMessage {
   chat_id: number;
   date: number;
   edit_date?: number;
-  /** Text after entity parsing, i.e. what the user reads (no HTML tags / Markdown markers). */
+  /** Text (or a media message's caption) after entity parsing, i.e. what the user reads (no HTML tags / Markdown markers). */
   text: string;
   entities: MessageEntity[];
-  /** The text exactly as the bot sent it (before parse_mode was applied), latest edit. */
+  /** The text or caption exactly as the bot sent it (before parse_mode was applied), latest edit. */
   source_text: string;
+  /** For a media message: its kind and the file it carries (for a photo, the largest size). */
+  media?: { kind: MediaKind; file_id: string; file_unique_id: string };
+  media_group_id?: string;
   parse_mode?: ParseMode;
   /** The markup as the bot sent it, any kind (inline, reply keyboard, remove_keyboard, force_reply). */
   reply_markup?: ReplyMarkup;
@@ -229,6 +283,19 @@ export interface ApiCall {
   /** Date.now() when the answer was produced. */
   at: number;
   transport: ApiTransport;
+}
+
+/** One file that arrived in a multipart request (whether or not the call then succeeded). */
+export interface UploadRecord {
+  method: string;
+  /** The form field that carried it (`photo`, or an `attach://` name). */
+  field: string;
+  filename: string;
+  mime_type: string;
+  size: number;
+  /** The file_id it was stored under, once a call used it. */
+  file_id?: string;
+  at: number;
 }
 
 export interface CallbackAnswer {

@@ -114,6 +114,11 @@ export class SimulatedUser {
     this.enqueueMembership('kicked', 'member');
   }
 
+  /** The account is deleted: from now on the bot's sends to this user fail with 403 "Forbidden: user is deactivated". */
+  deactivate(): void {
+    this.state.deactivated = true;
+  }
+
   /** What the bot sent to this chat, in order, with edits applied. Deleted messages only on request. */
   messages({ includeDeleted = false } = {}): RecordedMessage[] {
     return this.state.botMessages(includeDeleted).map(toRecorded);

@@ -1,6 +1,7 @@
 // The emulator's model of Telegram's side: private chats with simulated users, the messages in them, pending
 // callback queries and the bot's command lists.
 import { randomBytes } from 'node:crypto';
+import { mediaOf } from './media';
 import type {
   BotCommand,
   CallbackAnswer,
@@ -32,6 +33,8 @@ export class ChatState {
   /** Has sent the bot anything (a user must start the bot before it may write to them). */
   started = false;
   blocked = false;
+  /** A deleted account: every send answers 403 "Forbidden: user is deactivated". */
+  deactivated = false;
   replyKeyboard: ReplyKeyboardMarkup | undefined;
   readonly messages: StoredMessage[] = [];
   readonly callbackAnswers: CallbackAnswer[] = [];
@@ -110,14 +113,17 @@ export class World {
 
 export function toRecorded(stored: StoredMessage): RecordedMessage {
   const message = structuredClone(stored.message);
+  const media = mediaOf(message);
   return {
     message_id: message.message_id,
     chat_id: message.chat.id,
     date: message.date,
     ...(message.edit_date !== undefined ? { edit_date: message.edit_date } : {}),
-    text: message.text ?? '',
-    entities: message.entities ?? [],
+    text: message.text ?? message.caption ?? '',
+    entities: message.entities ?? message.caption_entities ?? [],
     source_text: stored.sourceText,
+    ...(media !== undefined ? { media } : {}),
+    ...(message.media_group_id !== undefined ? { media_group_id: message.media_group_id } : {}),
     ...(stored.parseMode !== undefined ? { parse_mode: stored.parseMode } : {}),
     ...(stored.sentMarkup !== undefined ? { reply_markup: structuredClone(stored.sentMarkup) } : {}),
     edits: stored.edits,
