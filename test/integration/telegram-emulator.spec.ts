@@ -805,6 +805,37 @@ describe('TelegramEmulator', function () {
       expect(gone.description).to.equal('Bad Request: message to copy not found');
     });
 
+    it('delivers user media to a polling telegraf bot that downloads it and sends it on by file_id', async function () {
+      const received: string[] = [];
+      bot.on('message', async (ctx) => {
+        const message = ctx.message as unknown as Record<string, unknown>;
+        const kind = ['photo', 'document', 'video', 'audio', 'voice'].find((k) => k in message)!;
+        const field = message[kind] as { file_id: string } | { file_id: string }[];
+        const fileId = Array.isArray(field) ? field[field.length - 1]!.file_id : field.file_id;
+        const res = await fetch(await ctx.telegram.getFileLink(fileId));
+        received.push(`${kind}:${message['caption'] ?? ''}:${Buffer.from(await res.arrayBuffer()).toString()}`);
+        if (kind === 'photo') await ctx.replyWithPhoto(fileId, { caption: 'got it' });
+      });
+      let polling!: Promise<void>;
+      await new Promise<void>((resolve, reject) => {
+        polling = bot.launch({ dropPendingUpdates: false }, resolve);
+        polling.catch(reject);
+      });
+      try {
+        const alice = emu.user();
+        const photo = alice.sendMedia('photo', { bytes: Buffer.from('cat'), caption: 'my cat' });
+        alice.sendMedia('voice', { bytes: Buffer.from('hello'), mimeType: 'audio/ogg' });
+        const reply = await alice.waitForMessage('got it');
+        expect(reply.media?.file_id).to.equal(photo.photo![0]!.file_id);
+        await emu.waitForIdle();
+        expect(received.sort()).to.deep.equal(['photo:my cat:cat', 'voice::hello']); // a batch runs concurrently
+        expect(emu.uploads()).to.deep.equal([]);
+      } finally {
+        bot.stop('test done');
+        await polling;
+      }
+    });
+
     it("answers Telegram's error shape: deactivated user, chat not found, injected 429", async function () {
       const alice = emu.user();
       alice.sendText('/start');

@@ -248,6 +248,7 @@ export class TelegramEmulator {
         world: this.world,
         botUser: this.botUserBasic(),
         stopSignal: this.stopController.signal,
+        files: this.files,
         enqueue: (payload) => this.queue.push(payload),
       },
       state,

@@ -106,6 +106,13 @@ export class FileStore {
     }
   }
 
+  /** Stores a file that did not come through the Bot API (one a simulated user sends). */
+  add(kind: MediaKind, bytes: Buffer, meta: Pick<StoredFile, 'fileName' | 'mimeType'>): StoredFile {
+    const file = this.newFile(kind, bytes, meta);
+    this.commit([file]);
+    return file;
+  }
+
   /** getFile's answer. */
   describe(fileId: string | undefined): File {
     const file = fileId === undefined ? undefined : this.files.get(fileId);

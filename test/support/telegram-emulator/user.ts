@@ -1,10 +1,12 @@
 // A simulated Telegram user the test drives: writes to the bot, presses buttons, blocks it, and inspects what
 // the bot sent to its private chat.
 import { describeButtons, inlineButtons, replyKeyboardTexts } from './markup';
+import { captionFields, formatCaption, mediaField, type FileStore } from './media';
 import type {
   CallbackAnswer,
   CallbackQuery,
   InlineKeyboardButton,
+  MediaKind,
   Message,
   MessageEntity,
   MessageMatcher,
@@ -21,11 +23,22 @@ export interface UserHost {
   readonly world: World;
   readonly botUser: User;
   readonly stopSignal: AbortSignal;
+  readonly files: FileStore;
   enqueue(payload: Partial<Record<UpdateType, unknown>>): Update | undefined;
 }
 
 /** A message given by id or as any object carrying message_id (RecordedMessage, Message). */
 export type MessageRef = number | { message_id: number };
+
+/** A file the user sends the bot (sendMedia). */
+export interface UserMedia {
+  /** The file's content; a few placeholder bytes by default. */
+  bytes?: Buffer;
+  fileName?: string;
+  mimeType?: string;
+  /** Plain text (a user's client sends entities, not markup). */
+  caption?: string;
+}
 
 const COMMAND = /^\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?(?=\s|$)/;
 
@@ -59,10 +72,27 @@ export class SimulatedUser {
     this.state.started = true;
     const command = COMMAND.exec(text);
     const entities: MessageEntity[] = command ? [{ type: 'bot_command', offset: 0, length: command[0].length }] : [];
-    const stored = this.state.add(
-      { from: this.info, text, ...(entities.length > 0 ? { entities } : {}) },
-      { fromBot: false, sourceText: text },
-    );
+    return this.post({ text, ...(entities.length > 0 ? { entities } : {}) }, text);
+  }
+
+  /**
+   * Sends the bot a photo, document, video, audio or voice message: the file is stored as if uploaded, so the bot
+   * can getFile and download it, or send it on by its file_id.
+   */
+  sendMedia(kind: MediaKind, media: UserMedia = {}): Message {
+    if (this.state.blocked) this.unblockBot();
+    this.state.started = true;
+    const file = this.host.files.add(kind, media.bytes ?? Buffer.from(`${kind} from user ${this.id}`), {
+      ...(media.fileName !== undefined ? { fileName: media.fileName } : {}),
+      ...(media.mimeType !== undefined ? { mimeType: media.mimeType } : {}),
+    });
+    const caption = formatCaption(media.caption, undefined, undefined);
+    return this.post({ ...mediaField(file, undefined), ...captionFields(caption) }, caption.source);
+  }
+
+  /** Adds the user's message to the chat and queues its `message` update. */
+  private post(content: Partial<Message>, sourceText: string): Message {
+    const stored = this.state.add({ from: this.info, ...content }, { fromBot: false, sourceText });
     this.host.enqueue({ message: structuredClone(stored.message) });
     this.state.changed();
     return structuredClone(stored.message);
