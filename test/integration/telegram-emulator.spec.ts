@@ -579,6 +579,26 @@ describe('TelegramEmulator', function () {
       }
     });
 
+    it('gives paid broadcasts (allow_paid_broadcast) their own global budget', async function () {
+      const tight = await startEmulator({
+        limits: { globalBurst: 2, globalPerSecond: 2, paidBurst: 5, paidPerSecond: 5 },
+      });
+      try {
+        const client = new Telegraf(tight.token, { telegram: { apiRoot: tight.apiRoot } });
+        const users = Array.from({ length: 6 }, () => tight.user());
+        users.forEach((u) => u.sendText('/start'));
+        // telegraf's types predate allow_paid_broadcast; it passes the parameter through as is.
+        const codes = async (extra: { allow_paid_broadcast?: boolean }): Promise<number[]> =>
+          (await Promise.allSettled(users.map((u) => client.telegram.sendMessage(u.id, 'news', extra as never)))).map(
+            (r) => (r.status === 'fulfilled' ? 200 : (r.reason as TelegramError).code),
+          );
+        expect((await codes({})).filter((c) => c === 200)).to.have.length(2);
+        expect((await codes({ allow_paid_broadcast: true })).filter((c) => c === 200)).to.have.length(5);
+      } finally {
+        await tight.stop();
+      }
+    });
+
     it('sends without limits when enforceLimits is false', async function () {
       const free = await startEmulator({ enforceLimits: false });
       try {

@@ -635,7 +635,7 @@ export class TelegramEmulator {
     const markup = parseReplyMarkup(p.json('reply_markup'));
     const replyTo = this.replyTarget(p, chat);
     this.assertCanWrite(chat);
-    this.takeSendSlot(chat);
+    this.takeSendSlot(chat, p);
     return this.deliver(
       chat,
       { text, ...(entities.length > 0 ? { entities } : {}) },
@@ -651,7 +651,7 @@ export class TelegramEmulator {
     const markup = parseReplyMarkup(p.json('reply_markup'));
     const replyTo = this.replyTarget(p, chat);
     this.assertCanWrite(chat);
-    this.takeSendSlot(chat);
+    this.takeSendSlot(chat, p);
     this.files.commit([file]);
     return this.deliver(
       chat,
@@ -667,7 +667,7 @@ export class TelegramEmulator {
     const files = items.map((item) => this.files.resolve(item.media, item.kind, p.raw));
     const replyTo = this.replyTarget(p, chat);
     this.assertCanWrite(chat);
-    this.takeSendSlot(chat);
+    this.takeSendSlot(chat, p);
     this.files.commit(files);
     const mediaGroupId = String(randomInt(1e12, 2e14));
     return items.map((item, i) =>
@@ -705,7 +705,7 @@ export class TelegramEmulator {
     const markup = parseReplyMarkup(p.json('reply_markup'));
     const replyTo = this.replyTarget(p, chat);
     this.assertCanWrite(chat);
-    this.takeSendSlot(chat);
+    this.takeSendSlot(chat, p);
     return { message_id: this.deliver(chat, content, { source, parseMode, markup, replyTo }).message_id };
   }
 
@@ -888,9 +888,10 @@ export class TelegramEmulator {
     if (!chat.started) throw forbidden("bot can't initiate conversation with a user");
   }
 
-  private takeSendSlot(chat: ChatState): void {
+  /** One message slot; `allow_paid_broadcast` draws on the paid global budget instead of the free one. */
+  private takeSendSlot(chat: ChatState, p: Params): void {
     if (!this.enforceLimits) return;
-    const slot = this.flood.acquire(chat.chat.id);
+    const slot = this.flood.acquire(chat.chat.id, p.boolean('allow_paid_broadcast') ?? false);
     if (!slot.ok) throw tooManyRequests(slot.retryAfter);
   }
 

@@ -1,5 +1,6 @@
 // Telegram's published flood limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
-// about one message per second per chat, 30 per second overall. Modelled as token buckets so short bursts pass.
+// about one message per second per chat, 30 per second overall, up to 1,000 per second for paid broadcasts
+// (allow_paid_broadcast). Modelled as token buckets so short bursts pass.
 import type { RateLimits } from './types';
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
@@ -7,6 +8,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   perChatBurst: 3,
   globalPerSecond: 30,
   globalBurst: 30,
+  paidPerSecond: 1000,
+  paidBurst: 1000,
 };
 
 export class TokenBucket {
@@ -41,6 +44,7 @@ export class TokenBucket {
 
 export class FloodControl {
   private readonly global: TokenBucket;
+  private readonly paid: TokenBucket;
   private readonly chats = new Map<number, TokenBucket>();
 
   constructor(
@@ -48,20 +52,25 @@ export class FloodControl {
     private readonly now: () => number = Date.now,
   ) {
     this.global = new TokenBucket(limits.globalBurst, limits.globalPerSecond, now());
+    this.paid = new TokenBucket(limits.paidBurst, limits.paidPerSecond, now());
   }
 
-  /** Consumes one message slot for the chat, or returns the retry_after (whole seconds, >= 1) Telegram would give. */
-  acquire(chatId: number): { ok: true } | { ok: false; retryAfter: number } {
+  /**
+   * Consumes one message slot for the chat (from the paid budget for a paid broadcast), or returns the retry_after
+   * (whole seconds, >= 1) Telegram would give.
+   */
+  acquire(chatId: number, paid = false): { ok: true } | { ok: false; retryAfter: number } {
     const now = this.now();
     let chat = this.chats.get(chatId);
     if (!chat) {
       chat = new TokenBucket(this.limits.perChatBurst, this.limits.perChatPerSecond, now);
       this.chats.set(chatId, chat);
     }
-    const wait = Math.max(chat.waitSeconds(now), this.global.waitSeconds(now));
+    const global = paid ? this.paid : this.global;
+    const wait = Math.max(chat.waitSeconds(now), global.waitSeconds(now));
     if (wait > 0) return { ok: false, retryAfter: Math.max(1, Math.ceil(wait)) };
     chat.take(now);
-    this.global.take(now);
+    global.take(now);
     return { ok: true };
   }
 }

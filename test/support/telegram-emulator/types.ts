@@ -338,6 +338,9 @@ export interface RateLimits {
   /** Sustained messages per second for the whole bot. Telegram: 30. */
   globalPerSecond: number;
   globalBurst: number;
+  /** Sustained messages per second sent with allow_paid_broadcast (a budget of their own). Telegram: up to 1000. */
+  paidPerSecond: number;
+  paidBurst: number;
 }
 
 export interface WebhookOptions {
