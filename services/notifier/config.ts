@@ -18,6 +18,11 @@ export const notifierConfig = defineConfig({
     default: '300000',
     parse: integer(1000),
   },
+  TELEGRAM_GLOBAL_RATE: {
+    description: "Messages per second the bot may send, across every replica (Telegram's free limit: 30)",
+    default: '30',
+    parse: integer(1, 1000),
+  },
   ADMIN_TELEGRAM_IDS,
   BSC_EXPLORER_URL: {
     description: 'Block explorer base URL: withdrawal messages link to <url>/tx/<hash>',

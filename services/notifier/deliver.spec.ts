@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Contact, NotificationRequest } from '../../lib/contracts';
 import { LeaseLostError } from '../../lib/lease';
 import { rootLogger } from '../../lib/logger';
+import { RetryLaterError } from '../../lib/telegram-budget';
 import { deliverNotification, UnrecordedSends, type DeliveryPorts, type DeliveryStore } from './deliver';
 import type { AttemptStatus, SendFailure } from './notification-log';
 
@@ -36,7 +37,7 @@ class MemoryLog implements DeliveryStore {
 
 const contact: Contact = { userId: '7', telegramId: '7007', languageCode: 'en', firstName: 'Ann' };
 
-function ports(log: MemoryLog, send: DeliveryPorts['send'], lease = { held: true }) {
+function ports(log: MemoryLog, send: DeliveryPorts['send'], lease = { held: true }, budget: { wait?: number } = {}) {
   const sent: string[] = [];
   const value: DeliveryPorts = {
     store: log,
@@ -49,6 +50,9 @@ function ports(log: MemoryLog, send: DeliveryPorts['send'], lease = { held: true
     contacts: async () => [contact],
     chatLanguage: async () => null,
     render: (request) => `text of ${request.template}`,
+    slot: async () => {
+      if (budget.wait !== undefined) throw new RetryLaterError(budget.wait);
+    },
     send: async (chatId, text) => {
       const answer = await send(chatId, text);
       sent.push(text);
@@ -117,6 +121,34 @@ describe('deliverNotification', () => {
     expect(await deliverNotification(detected, value)).to.equal('failed');
     expect(log.attempts.has(detected.id)).to.equal(false);
     expect(log.failures.get(detected.id)).to.include({ code: 403 });
+  });
+
+  it("gives a delivery the budget puts off briefly back to its channel, and stores a long 429 pause's for the retry job", async () => {
+    const log = new MemoryLog();
+    const budget: { wait?: number } = { wait: 800 };
+    const { value, sent } = ports(log, ok, { held: true }, budget);
+    const error = await deliverNotification(detected, value).then(
+      () => expect.fail('expected RetryLaterError'),
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(RetryLaterError);
+    expect(log.attempts.has(detected.id), 'no attempt left to be judged ambiguous').to.equal(false);
+    budget.wait = 90_500;
+    expect(await deliverNotification(detected, value)).to.equal('failed');
+    expect(log.failures.get(detected.id)).to.include({ code: 429, retryAfterSeconds: 91 });
+    budget.wait = undefined;
+    expect(await deliverNotification(detected, value)).to.equal('sent');
+    expect(sent).to.have.length(1);
+  });
+
+  it('stores a send put off after a 429 (a long pause) for the retry job, with the wait, even if informational', async () => {
+    const log = new MemoryLog();
+    const { value } = ports(log, async () => {
+      throw new RetryLaterError(90_500);
+    });
+    expect(await deliverNotification(detected, value)).to.equal('failed');
+    expect(log.attempts.has(detected.id)).to.equal(false);
+    expect(log.failures.get(detected.id)).to.include({ code: 429, retryAfterSeconds: 91 });
   });
 
   it('treats a send without an answer as unknown: informational ambiguous, a credit notice retried', async () => {

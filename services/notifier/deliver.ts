@@ -3,11 +3,19 @@
 import { LeaseLostError } from '../../lib/lease';
 import type { Logger } from '../../lib/logger';
 import { retryTransient } from '../../lib/retry';
+import { RetryLaterError } from '../../lib/telegram-budget';
 import { ambiguityRule } from './ambiguity';
 import { certainlyNotDelivered, sendFailure, type NotificationLog } from './notification-log';
 import type { Contact, NotificationRequest } from '../../lib/contracts';
 
 export type DeliveryOutcome = 'sent' | 'duplicate' | 'ambiguous' | 'failed';
+
+/**
+ * A delivery the bot's budget puts off by at most this long is given back to its channel (the handler fails, the
+ * message is retried and redelivered, nothing is recorded); a longer wait (a long 429 pause) is stored in
+ * failed_notifications with the wait, for the retry job.
+ */
+export const MAX_REDELIVERY_WAIT_MS = 30_000;
 
 export interface Addressee {
   chatId: string;
@@ -37,6 +45,8 @@ export interface DeliveryPorts {
   /** The language of a chat that is not addressed through a user id (an admin's). */
   chatLanguage(chatId: string): Promise<string | null>;
   render(request: NotificationRequest, to: Addressee): string;
+  /** A slot of the bot's rate budget for the chat (lib/telegram-budget.ts); RetryLaterError when none comes soon. */
+  slot(chatId: string): Promise<void>;
   send(chatId: string, text: string): Promise<{ message_id: number }>;
   /**
    * Sends this process made but could not record (PostgreSQL was away); recorded when the id is delivered here
@@ -82,6 +92,18 @@ export async function deliverNotification(
       return 'failed';
     }
     const text = ports.render(request, to);
+    // Before the attempt is recorded: a delivery put off here leaves no 'sending' row to be judged ambiguous.
+    try {
+      await ports.slot(to.chatId);
+    } catch (error) {
+      if (!(error instanceof RetryLaterError) || error.retryAfterMs <= MAX_REDELIVERY_WAIT_MS) throw error;
+      await retryTransient(() => store.recordFailure(request, sendFailure(error)));
+      logger.warn(
+        { ...context, user_id: to.userId, wait_ms: error.retryAfterMs },
+        'the bot is paused; stored for retry',
+      );
+      return 'failed';
+    }
     if (!(await store.recordAttempt(request.id, to.userId, to.chatId, request.template))) return 'duplicate';
     // Checked right before the request leaves: a lease lost meanwhile may have passed to another delivery.
     lease.assertHeld();

@@ -3,6 +3,7 @@
 // and one that could not be sent waits in failed_notifications for the retry job rather than being dropped.
 import type pg from 'pg';
 import { NotifierChannels, parsePayload, type NotificationRequest } from '../../lib/contracts';
+import { RetryLaterError } from '../../lib/telegram-budget';
 
 export interface SendFailure {
   code: number | null;
@@ -11,6 +12,10 @@ export interface SendFailure {
 }
 
 export function sendFailure(error: unknown): SendFailure {
+  // The bot is paused (a 429) or out of budget for longer than a handler may wait: stored with the wait.
+  if (error instanceof RetryLaterError) {
+    return { code: 429, description: error.message, retryAfterSeconds: Math.ceil(error.retryAfterMs / 1000) };
+  }
   const e = error as {
     response?: { error_code?: number; description?: string; parameters?: { retry_after?: number } };
     message?: string;
@@ -30,6 +35,7 @@ const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNRE
  * connection reset after the request was written leaves the outcome unknown.
  */
 export function certainlyNotDelivered(error: unknown): boolean {
+  if (error instanceof RetryLaterError) return true; // the request was never made
   const e = error as { response?: { error_code?: number }; code?: string; errno?: string; cause?: { code?: string } };
   if (typeof e?.response?.error_code === 'number') return true;
   const code = e?.code ?? e?.errno ?? e?.cause?.code;

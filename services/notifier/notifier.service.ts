@@ -16,13 +16,19 @@ import { Lease } from '../../lib/lease';
 import { serviceLogger } from '../../lib/logger';
 import { retryTransient } from '../../lib/retry';
 import { defineService } from '../../lib/runtime';
+import { botIdOf, RetryLaterError, TelegramBudget } from '../../lib/telegram-budget';
 import { notifierConfig } from './config';
 import { deliverNotification, UnrecordedSends, type DeliveryOutcome, type DeliveryPorts } from './deliver';
 import { NotificationLog, sendFailure } from './notification-log';
 import { renderNotification } from './render';
 
-/** A 429 that asks to wait at most this long is waited out in place; longer ones go to the retry job. */
-const MAX_INLINE_WAIT_MS = 30_000;
+/**
+ * The longest a send waits in place for the bot's budget or a shared 429 pause; a longer wait answers "retry
+ * later" and the notification goes to failed_notifications with the wait (deliver.ts, the retry job).
+ */
+const MAX_INLINE_WAIT_MS = 5_000;
+/** 429s in a row a send waits out in place before it gives the notification to the retry job. */
+const MAX_INLINE_429S = 3;
 /** A delivery that dies loses its lease this soon; the live holder renews it every third of that. */
 const LEASE_TTL_MS = 5_000;
 const NOTIFICATION_RETRY = 'notification-retry';
@@ -32,13 +38,23 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
   const log = serviceLogger('notifier');
   const telegram = new Telegram(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT });
   const store = new NotificationLog(db.pool);
+  // One budget per bot in Redis, shared with every other replica and sender of this bot (lib/telegram-budget.ts).
+  const budget = new TelegramBudget(redis, {
+    namespace: config.NAMESPACE,
+    botId: botIdOf(config.TELEGRAM_BOT_TOKEN),
+    globalRate: config.TELEGRAM_GLOBAL_RATE,
+    maxWaitMs: MAX_INLINE_WAIT_MS,
+  });
   let ports: DeliveryPorts | undefined;
   let jobs: Jobs | undefined;
 
-  /** Sends, waiting out Telegram's 429s in place while the total wait stays short. */
+  /**
+   * Sends with the slot deliver.ts took. A 429 pauses every replica for its retry_after; a short pause is waited
+   * out here and a new slot taken, a long one (or a third 429 in a row) is thrown for deliver.ts to store for the
+   * retry job.
+   */
   async function sendText(chatId: string, text: string) {
-    let waited = 0;
-    for (;;) {
+    for (let tooMany = 0; ;) {
       try {
         return await telegram.sendMessage(chatId, text, {
           parse_mode: 'HTML',
@@ -46,10 +62,10 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
         });
       } catch (error) {
         const failure = sendFailure(error);
-        const waitMs = (failure.retryAfterSeconds ?? 0) * 1000;
-        if (failure.code !== 429 || waited + waitMs > MAX_INLINE_WAIT_MS) throw error;
-        waited += waitMs;
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        if (failure.code !== 429) throw error;
+        await budget.pause(failure.retryAfterSeconds ?? 1);
+        if (++tooMany >= MAX_INLINE_429S) throw error;
+        await budget.take(chatId, 'transactional');
       }
     }
   }
@@ -69,8 +85,12 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     const due = await store.due();
     let sent = 0;
     for (const row of due) {
-      const outcome = await deliver(row);
-      if (outcome !== 'failed') sent++;
+      try {
+        if ((await deliver(row)) !== 'failed') sent++;
+      } catch (error) {
+        // Its chat or the bot has no slot for a few seconds: still due, for the next run.
+        if (!(error instanceof RetryLaterError)) throw error;
+      }
     }
     return { due: due.length, sent };
   }
@@ -130,6 +150,7 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
             ?.languageCode ?? null,
         render: (request, to) =>
           renderNotification(request, to, { decimals: config.USDT_DECIMALS, explorerUrl: config.BSC_EXPLORER_URL }),
+        slot: (chatId) => budget.take(chatId, 'transactional'),
         send: sendText,
         unrecorded: new UnrecordedSends(),
         logger: log,

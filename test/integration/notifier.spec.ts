@@ -379,4 +379,67 @@ describe('notifier', function () {
     expect(job!.runs).to.be.at.least(1);
     expect(Date.parse(job!.nextRunAt!)).to.be.greaterThan(Date.now());
   });
+
+  // A second replica on the same bot, against the emulator's flood limits (30/s, 1/s per chat, 429 with
+  // retry_after): the shared budget (lib/telegram-budget.ts) keeps both under them together.
+  describe('with a second replica on the same bot', () => {
+    let second: Node;
+    before(async () => {
+      second = await startNode(config, [notifierService], { db, redis, broker: { nodeID: `${namespace}-notifier-2` } });
+    });
+    after(async () => second?.stop());
+
+    const credit = (userId: string, n: number): Request => ({
+      id: uniqueId('deposit-credited'),
+      userId,
+      template: 'deposit.credited',
+      params: { amount: `${n}000000000000000000`, level: 1 },
+    });
+
+    it('two replicas deliver 150 messages (30 users get two) with zero 429s, each once', async () => {
+      const people: Recipient[] = [];
+      for (let i = 0; i < 120; i++) people.push(await recipient('en', `R${i}`));
+      const requests = [...people.map((p) => credit(p.id, 1)), ...people.slice(0, 30).map((p) => credit(p.id, 2))];
+      const callsBefore = emulator.calls('sendMessage').length;
+      const started = Date.now();
+      await Promise.all(requests.map((r) => publish(r)));
+      await eventually(
+        async () => people.every((p, i) => p.tg.messages().length === (i < 30 ? 2 : 1)),
+        'every message delivered',
+        60_000,
+      );
+      const took = Date.now() - started;
+      await eventually(() => consumerSettled(namespace, CHANNEL, 'notifier'), 'the notifier consumer to settle');
+
+      const calls = emulator.calls('sendMessage').slice(callsBefore);
+      expect(
+        calls.filter((c) => c.status === 429),
+        '429 answers from Telegram',
+      ).to.have.length(0);
+      expect(calls.filter((c) => c.status === 200)).to.have.length(150);
+      // Together the replicas kept to about 30/s: 150 messages take at least 4 s (30 may go at once).
+      expect(took).to.be.at.least(3800);
+      for (const r of requests) expect(await outgoing(r.id)).to.have.length(1);
+      for (const [i, p] of people.entries()) expect(p.tg.messages()).to.have.length(i < 30 ? 2 : 1);
+    });
+
+    it('a 429 pauses both replicas for its retry_after: no request during the pause, all delivered', async () => {
+      const people: Recipient[] = [];
+      for (let i = 0; i < 20; i++) people.push(await recipient('en', `P${i}`));
+      const callsBefore = emulator.calls('sendMessage').length;
+      emulator.failNext('sendMessage', { error_code: 429, retry_after: 2 });
+      await Promise.all(people.map((p) => publish(credit(p.id, 3))));
+      await eventually(async () => people.every((p) => p.tg.messages().length === 1), 'every message delivered');
+      await eventually(() => consumerSettled(namespace, CHANNEL, 'notifier'), 'the notifier consumer to settle');
+
+      const calls = emulator.calls('sendMessage').slice(callsBefore);
+      const tooMany = calls.filter((c) => c.status === 429);
+      expect(tooMany).to.have.length(1);
+      const pausedAt = tooMany[0]!.at;
+      // Requests already on the wire when the 429 came back may land just after it; none after that until it lapses.
+      const during = calls.filter((c) => c.at > pausedAt + 100 && c.at < pausedAt + 1950);
+      expect(during, 'requests during the pause').to.have.length(0);
+      expect(calls.filter((c) => c.status === 200)).to.have.length(20);
+    });
+  });
 });
