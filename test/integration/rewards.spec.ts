@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import { parseAmount, parseRate, RATE_SCALE } from '../../lib/money';
 import { ensureSystemAccounts, type SystemAccounts } from '../../services/ledger/accounts';
 import { checkLedger } from '../../services/ledger/checks';
-import { creditDeposit, creditNotifications, planCredit, type CreditRules } from '../../services/ledger/deposits';
+import type { CreditRules } from '../../services/ledger/deposits';
 import { userBalance } from '../../services/ledger/queries';
 import { accrueRewards, hourlyReward } from '../../services/ledger/rewards';
 import type { RewardRules } from '../../services/ledger/rules';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { creditTestDeposit } from '../support/deposits';
 
 const usdt = (text: string) => parseAmount(text, 18);
 const HOUR = 3_600_000;
@@ -28,21 +28,9 @@ describe('rewards on PostgreSQL', () => {
   afterEach(async () => db.drop());
 
   async function deposit(userId: string, amount: bigint, creditedAt = new Date(T0 + 20 * 60_000)) {
-    const d = {
-      chainId: 56,
-      txHash: `0x${randomBytes(32).toString('hex')}`,
-      logIndex: 0,
-      blockNumber: '100',
-      blockHash: `0x${randomBytes(32).toString('hex')}`,
-      fromAddress: '0x1111111111111111111111111111111111111111',
-      userId,
-      amount,
-    };
-    const plan = planCredit(d, [], creditRules);
-    const result = await creditDeposit(db.pool, system, d, plan, creditNotifications(d, plan, creditRules));
-    if (!result.credited) throw new Error('not credited');
-    await db.pool.query('UPDATE deposits SET created_at = $2 WHERE id = $1', [result.depositId, creditedAt]);
-    return result.depositId;
+    const { depositId } = await creditTestDeposit(db.pool, userId, amount, { rules: creditRules, notify: true });
+    await db.pool.query('UPDATE deposits SET created_at = $2 WHERE id = $1', [depositId, creditedAt]);
+    return depositId;
   }
 
   /** The first run starts with the hour before it: record 10:00 as done, so runs catch up from 11:00. */

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import type { UserRecord } from '../../lib/contracts';
 import { parseAmount, parseRate } from '../../lib/money';
 import { ensureSystemAccounts, type SystemAccounts } from '../../services/ledger/accounts';
 import { checkLedger } from '../../services/ledger/checks';
-import { creditDeposit, creditNotifications, planCredit, type CreditRules } from '../../services/ledger/deposits';
+import type { CreditRules } from '../../services/ledger/deposits';
 import { userBalance } from '../../services/ledger/queries';
 import { inTransaction } from '../../lib/db';
 import type { Outcome } from '../../services/ledger/group-commit';
@@ -23,6 +22,7 @@ import {
   type WithdrawalRules,
 } from '../../services/ledger/withdrawals';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { creditTestDeposit } from '../support/deposits';
 import { userRecord } from '../support/user-record';
 
 const usdt = (text: string) => parseAmount(text, 18);
@@ -57,18 +57,7 @@ describe('withdrawals on PostgreSQL', () => {
   afterEach(async () => db.drop());
 
   async function fund(userId: string, amount: bigint) {
-    const d = {
-      chainId: 56,
-      txHash: `0x${randomBytes(32).toString('hex')}`,
-      logIndex: 0,
-      blockNumber: '100',
-      blockHash: `0x${randomBytes(32).toString('hex')}`,
-      fromAddress: '0x1111111111111111111111111111111111111111',
-      userId,
-      amount,
-    };
-    const plan = planCredit(d, [], creditRules);
-    await creditDeposit(db.pool, system, d, plan, creditNotifications(d, plan, creditRules));
+    await creditTestDeposit(db.pool, userId, amount, { rules: creditRules, notify: true });
   }
 
   const request = (u: UserRecord, amount: bigint, key: string) =>

@@ -2,7 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ensureSystemAccounts } from '../../services/ledger/accounts';
-import { creditDeposit, creditNotifications, planCredit, type ConfirmedDeposit } from '../../services/ledger/deposits';
+import {
+  creditDeposit,
+  creditNotifications,
+  planCredit,
+  type ConfirmedDeposit,
+  type CreditRules,
+} from '../../services/ledger/deposits';
 
 const randomHash = () => `0x${randomBytes(32).toString('hex')}`;
 
@@ -12,6 +18,8 @@ export interface TestDepositOptions {
   fromAddress?: string;
   /** Enqueue the credit's notifications, as a real credit does (off: the user hears nothing of it). */
   notify?: boolean;
+  /** Levels and referral rates (default: one level from the smallest unit, no commissions). */
+  rules?: CreditRules;
 }
 
 export async function creditTestDeposit(
@@ -19,7 +27,7 @@ export async function creditTestDeposit(
   userId: string,
   amount: bigint,
   options: TestDepositOptions = {},
-): Promise<ConfirmedDeposit> {
+): Promise<ConfirmedDeposit & { depositId: string }> {
   const deposit: ConfirmedDeposit = {
     chainId: options.chainId ?? 56,
     txHash: randomHash(),
@@ -30,10 +38,17 @@ export async function creditTestDeposit(
     userId,
     amount,
   };
-  // One level from the smallest unit, no uplines: the deposit is credited whole.
-  const rules = { levelThresholds: [1n], referralRates: [] };
+  // No uplines: the deposit is credited whole.
+  const rules = options.rules ?? { levelThresholds: [1n], referralRates: [] };
   const plan = planCredit(deposit, [], rules);
   const system = await ensureSystemAccounts(pool);
-  await creditDeposit(pool, system, deposit, plan, options.notify ? creditNotifications(deposit, plan, rules) : []);
-  return deposit;
+  const result = await creditDeposit(
+    pool,
+    system,
+    deposit,
+    plan,
+    options.notify ? creditNotifications(deposit, plan, rules) : [],
+  );
+  if (!result.credited) throw new Error('the test deposit was not credited');
+  return { ...deposit, depositId: result.depositId };
 }

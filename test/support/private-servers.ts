@@ -126,34 +126,40 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   return handle;
 }
 
-// ---- NATS with JetStream ---------------------------------------------------------------------------------------
+// ---- NATS with JetStream and Redis: a binary, a port and a data folder -------------------------------------------
 
-export interface PrivateNats {
+/** A server of one binary on a free port: `kill` SIGKILLs it (clients lose it without a goodbye), `start` again. */
+export interface PrivateServer {
   port: number;
   url: string;
-  /** SIGKILLs the server: every client loses its connection without a goodbye. */
   kill(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
 }
+export type PrivateNats = PrivateServer;
+/** It keeps nothing on disk, so it starts again empty. */
+export type PrivateRedis = PrivateServer;
 
-function natsBinary(): string {
-  for (const candidate of [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server', '/usr/bin/nats-server']) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
-  throw new Error('nats-server is not installed (apt-get install nats-server)');
+function installed(what: string, candidates: (string | undefined)[]): string {
+  for (const candidate of candidates) if (candidate && existsSync(candidate)) return candidate;
+  throw new Error(`${what} is not installed (apt-get install ${what})`);
 }
 
-export async function startPrivateNats(): Promise<PrivateNats> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sigmatrade-nats-'));
+async function startPrivateServer(options: {
+  name: string;
+  scheme: string;
+  binary: () => string;
+  args: (port: number, dir: string) => string[];
+}): Promise<PrivateServer> {
+  const dir = mkdtempSync(path.join(tmpdir(), `sigmatrade-${options.scheme}-`));
   const port = await freePort();
   let child: ChildProcess | undefined;
-  const handle: PrivateNats = {
+  const handle: PrivateServer = {
     port,
-    url: `nats://127.0.0.1:${port}`,
+    url: `${options.scheme}://127.0.0.1:${port}`,
     async start() {
-      child = spawn(natsBinary(), ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
-      await waitFor(() => portAccepts(port), `private NATS on ${port}`);
+      child = spawn(options.binary(), options.args(port, dir), { stdio: 'ignore' });
+      await waitFor(() => portAccepts(port), `private ${options.name} on ${port}`);
     },
     async kill() {
       const running = child;
@@ -171,48 +177,31 @@ export async function startPrivateNats(): Promise<PrivateNats> {
   return handle;
 }
 
-// ---- Redis -----------------------------------------------------------------------------------------------------
+export const startPrivateNats = () =>
+  startPrivateServer({
+    name: 'NATS',
+    scheme: 'nats',
+    binary: () =>
+      installed('nats-server', [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server', '/usr/bin/nats-server']),
+    args: (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+  });
 
-export interface PrivateRedis {
-  port: number;
-  url: string;
-  /** SIGKILLs the server; it keeps nothing on disk, so it starts again empty. */
-  kill(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
-}
-
-function redisBinary(): string {
-  for (const candidate of [process.env.REDIS_SERVER_BIN, '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
-  throw new Error('redis-server is not installed (apt-get install redis-server)');
-}
-
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sigmatrade-redis-'));
-  const port = await freePort();
-  let child: ChildProcess | undefined;
-  const handle: PrivateRedis = {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    async start() {
-      const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir];
-      child = spawn(redisBinary(), args, { stdio: 'ignore' });
-      await waitFor(() => portAccepts(port), `private Redis on ${port}`);
-    },
-    async kill() {
-      const running = child;
-      if (!running || running.exitCode !== null || running.signalCode !== null) return;
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.kill('SIGKILL');
-      await exited;
-    },
-    async destroy() {
-      await handle.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  await handle.start();
-  return handle;
-}
+export const startPrivateRedis = () =>
+  startPrivateServer({
+    name: 'Redis',
+    scheme: 'redis',
+    binary: () =>
+      installed('redis-server', [process.env.REDIS_SERVER_BIN, '/usr/bin/redis-server', '/usr/local/bin/redis-server']),
+    args: (port, dir) => [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
+  });
