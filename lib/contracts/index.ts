@@ -8,3 +8,5 @@ export * from './notifier';
 export * from './bot-gateway';
 export * from './payout';
 export * from './jobs';
+export * from './message';
+export * from './broadcaster';

@@ -48,6 +48,12 @@ export const LedgerActions = {
     z.object({}),
     z.array(z.object({ level: z.number().int().positive(), minimum: Units })),
   ),
+  /** Those of the given users who have at least one credited deposit (a broadcast audience). */
+  depositors: defineAction(
+    'ledger.depositors',
+    z.object({ userIds: z.array(Id).max(5000) }),
+    z.object({ userIds: z.array(Id) }),
+  ),
   /** Verifies the ledger's invariants; an operator runs it from the REPL: `call ledger.check`. */
   check: defineAction('ledger.check', z.object({}), LedgerCheck),
   /** Runs the reward-calculator job now (on whichever replica takes it) and answers what it accrued. */

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { defineAction, defineChannel } from './define';
 import { jobsAction } from './jobs';
+import { MessageContent } from './message';
 import { BlockNumber, Id, ReferralLevel, TelegramId, TxHash, Units } from './primitives';
 
 /** A parameter that carries base units: the notifier shows it in USDT. */
@@ -118,6 +119,15 @@ export const NotifierActions = {
     'notifier.retryFailed',
     z.object({}),
     z.object({ due: z.number().int().min(0), sent: z.number().int().min(0) }),
+  ),
+  /**
+   * Sends content to one chat now (an admin's preview of a broadcast), uploading stored media (mediaId) once, and
+   * answers the same content with every medium as a Telegram file_id, for sending to many.
+   */
+  preview: defineAction(
+    'notifier.preview',
+    z.object({ chatId: TelegramId, content: MessageContent }),
+    z.object({ content: MessageContent, messageIds: z.array(z.number().int()) }),
   ),
   /** The notifier's scheduled jobs and their last runs (operators: `call notifier.jobs`). */
   jobs: jobsAction('notifier'),

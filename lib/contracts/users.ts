@@ -97,6 +97,43 @@ export const UsersActions = {
     z.object({ userId: Id, password: z.string().max(200) }),
     z.object({ ok: z.literal(true) }),
   ),
+  /**
+   * A page of a broadcast audience, by ascending user id after `afterUserId`: registered users who are neither
+   * banned nor unreachable, optionally only those seen within `activeWithinDays` or with a language prefix.
+   */
+  audience: defineAction(
+    'users.audience',
+    z.object({
+      afterUserId: Id.optional(),
+      limit: z.number().int().min(1).max(5000).default(1000),
+      activeWithinDays: z.number().int().min(1).max(3650).optional(),
+      language: z
+        .string()
+        .regex(/^[a-z]{2,3}$/)
+        .optional(),
+    }),
+    z.object({ recipients: z.array(Contact), next: Id.nullable() }),
+  ),
+  /** The number of users audience() would page through with the same filters. */
+  audienceSize: defineAction(
+    'users.audienceSize',
+    z.object({
+      activeWithinDays: z.number().int().min(1).max(3650).optional(),
+      language: z
+        .string()
+        .regex(/^[a-z]{2,3}$/)
+        .optional(),
+    }),
+    z.object({ count: z.number().int().min(0) }),
+  ),
+  /** The user wrote to the bot: last_seen_at moves on and an unreachable mark is cleared. */
+  seen: defineAction('users.seen', z.object({ telegramId: TelegramId }), z.object({ reachableAgain: z.boolean() })),
+  /** Telegram refused delivery for good (403 blocked or deactivated, 400 chat not found): skipped from now on. */
+  markUnreachable: defineAction(
+    'users.markUnreachable',
+    z.object({ telegramId: TelegramId, reason: z.string().min(1).max(300) }),
+    z.object({ marked: z.boolean() }),
+  ),
   /** Every banned user's Telegram id and ban version: a mirror of the flag rebuilds itself from this. */
   bannedTelegramIds: defineAction(
     'users.bannedTelegramIds',
@@ -106,6 +143,17 @@ export const UsersActions = {
 };
 
 export const UsersChannels = {
+  /** users → anyone: a user became unreachable (Telegram refused delivery) or reachable again (they wrote). */
+  reachabilityChanged: defineChannel(
+    'users.reachability-changed',
+    z.object({
+      id: z.string().min(1).max(200),
+      userId: Id,
+      telegramId: TelegramId,
+      reachable: z.boolean(),
+      reason: z.string().max(300).nullable(),
+    }),
+  ),
   /**
    * users → bot-gateway: a user's ban flag changed. `version` grows with every change, so a consumer applies a
    * change only if it is newer than the last it applied (messages may arrive out of order).

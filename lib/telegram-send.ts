@@ -1,0 +1,135 @@
+// Sending one MessageContent to one chat with telegraf, for every sender of the bot (notifier, broadcaster): the
+// right Bot API method per kind, a slot of the shared budget before every request, and a 429 answered by pausing
+// every replica for its retry_after and trying again. Stored media are resolved by the caller (upload or file_id).
+import type { Telegram } from 'telegraf';
+import type { InputFile } from 'telegraf/types';
+import type { AlbumItem, MediaRef, MessageContent, UrlKeyboard } from './contracts';
+import { splitHtml } from './telegram-text';
+
+/** What a medium is sent as: a Telegram file_id, or bytes to upload (multipart). */
+export type MediaSource = string | { source: Buffer; filename: string };
+
+export interface SendHooks {
+  /** Waits for a slot of the bot's budget for this chat; `messages` is how many the request sends (an album: each). */
+  slot(messages: number): Promise<void>;
+  /** Telegram answered 429: pause every sender for retry_after (TelegramBudget.pause). */
+  paused(retryAfterSeconds: number): Promise<void>;
+  /** The file_id or bytes of a medium. */
+  media(ref: MediaRef): Promise<MediaSource>;
+  /** Paid broadcast (allow_paid_broadcast): up to 1,000 messages/s, paid in Stars. */
+  paid?: boolean;
+  /** 429s in a row one request waits out before the error is thrown to the caller (default 3). */
+  max429s?: number;
+}
+
+export interface SentContent {
+  /** Every message Telegram created, in order (a long text: one per part; an album: one per item). */
+  messageIds: number[];
+  /** The file_id Telegram gave each medium, in content order (a single medium: one; an album: one per item). */
+  fileIds: string[];
+}
+
+/** The Bot API error of a telegraf failure, if Telegram answered. */
+export function telegramError(
+  error: unknown,
+): { code: number; description: string; retryAfterSeconds?: number } | undefined {
+  const e = error as {
+    response?: { error_code?: number; description?: string; parameters?: { retry_after?: number } };
+  };
+  const code = e?.response?.error_code;
+  if (typeof code !== 'number') return undefined;
+  return { code, description: e.response?.description ?? '', retryAfterSeconds: e.response?.parameters?.retry_after };
+}
+
+const keyboard = (buttons: UrlKeyboard | undefined) =>
+  buttons ? { reply_markup: { inline_keyboard: buttons.map((row) => row.map((b) => ({ ...b }))) } } : {};
+
+/** Largest photo size's file_id, or the medium's own. */
+function fileIdOf(message: Record<string, unknown>): string | undefined {
+  const photo = message.photo as { file_id: string }[] | undefined;
+  if (photo?.length) return photo[photo.length - 1]!.file_id;
+  for (const kind of ['video', 'audio', 'voice', 'document', 'animation']) {
+    const medium = message[kind] as { file_id?: string } | undefined;
+    if (medium?.file_id) return medium.file_id;
+  }
+  return undefined;
+}
+
+const asInput = (source: MediaSource): string | InputFile =>
+  typeof source === 'string' ? source : { source: source.source, filename: source.filename };
+
+export async function sendContent(
+  telegram: Telegram,
+  chatId: string,
+  content: MessageContent,
+  hooks: SendHooks,
+): Promise<SentContent> {
+  const paid = hooks.paid ? { allow_paid_broadcast: true } : {};
+  const html = { parse_mode: 'HTML' as const };
+  const attempt = async <T>(messages: number, request: () => Promise<T>): Promise<T> => {
+    for (let tooMany = 0; ;) {
+      await hooks.slot(messages);
+      try {
+        return await request();
+      } catch (error) {
+        const failure = telegramError(error);
+        if (failure?.code !== 429) throw error;
+        await hooks.paused(failure.retryAfterSeconds ?? 1);
+        if (++tooMany >= (hooks.max429s ?? 3)) throw error;
+      }
+    }
+  };
+
+  if (content.kind === 'text') {
+    const parts = splitHtml(content.text);
+    const messageIds: number[] = [];
+    for (const [i, part] of parts.entries()) {
+      const last = i === parts.length - 1;
+      const sent = await attempt(1, () =>
+        telegram.sendMessage(chatId, part, {
+          ...html,
+          ...paid,
+          link_preview_options: { is_disabled: true },
+          // Buttons go under the last part, where the reader ends.
+          ...(last ? keyboard(content.buttons) : {}),
+        }),
+      );
+      messageIds.push(sent.message_id);
+    }
+    return { messageIds, fileIds: [] };
+  }
+
+  if (content.kind === 'album') {
+    const media = await Promise.all(
+      content.items.map(async (item: AlbumItem) => ({
+        type: item.kind,
+        media: asInput(await hooks.media(item.media)),
+        ...(item.caption ? { caption: item.caption, ...html } : {}),
+      })),
+    );
+    const sent = await attempt(content.items.length, () =>
+      telegram.sendMediaGroup(chatId, media as Parameters<Telegram['sendMediaGroup']>[1], paid as object),
+    );
+    return {
+      messageIds: sent.map((m) => m.message_id),
+      fileIds: sent.map((m) => fileIdOf(m as unknown as Record<string, unknown>) ?? ''),
+    };
+  }
+
+  const input = asInput(await hooks.media(content.media));
+  const extra = {
+    ...paid,
+    ...keyboard(content.buttons),
+    ...(content.caption ? { caption: content.caption, ...html } : {}),
+  };
+  const senders: Record<typeof content.kind, () => Promise<{ message_id: number }>> = {
+    photo: () => telegram.sendPhoto(chatId, input, extra),
+    video: () => telegram.sendVideo(chatId, input, extra),
+    audio: () => telegram.sendAudio(chatId, input, extra),
+    voice: () => telegram.sendVoice(chatId, input, extra),
+    document: () => telegram.sendDocument(chatId, input, extra),
+  };
+  const sent = await attempt(1, senders[content.kind]);
+  const fileId = fileIdOf(sent as unknown as Record<string, unknown>);
+  return { messageIds: [sent.message_id], fileIds: fileId ? [fileId] : [] };
+}
