@@ -25,6 +25,11 @@ export const UserRecord = z.object({
   walletChangedAt: z.string().nullable(),
   hasWithdrawalPassword: z.boolean(),
   createdAt: z.string(),
+  /** The last time the user wrote to the bot (kept within a few minutes), null before they ever did. */
+  lastSeenAt: z.string().nullable(),
+  /** Since when Telegram refuses delivery to the user (and why); null while they are reachable. */
+  unreachableAt: z.string().nullable(),
+  unreachableReason: z.string().nullable(),
 });
 export type UserRecord = z.infer<typeof UserRecord>;
 
@@ -134,6 +139,35 @@ export const UsersActions = {
     z.object({ telegramId: TelegramId, reason: z.string().min(1).max(300) }),
     z.object({ marked: z.boolean() }),
   ),
+  /** A user by Telegram username (any case, with or without "@"); the most recently updated holder of it. */
+  byUsername: defineAction(
+    'users.byUsername',
+    z.object({
+      username: z
+        .string()
+        .regex(/^@?[A-Za-z][A-Za-z0-9_]{0,31}$/)
+        .transform((name) => name.replace(/^@/, '')),
+    }),
+    UserRecord.nullable(),
+  ),
+  /** For admins: how many users are unreachable, and the most recently marked of them. */
+  unreachableSummary: defineAction(
+    'users.unreachableSummary',
+    z.object({ limit: z.number().int().min(1).max(50).default(10) }),
+    z.object({
+      count: z.number().int().min(0),
+      recent: z.array(
+        z.object({
+          userId: Id,
+          telegramId: TelegramId,
+          username: z.string().nullable(),
+          firstName: z.string().nullable(),
+          unreachableAt: z.string(),
+          reason: z.string().nullable(),
+        }),
+      ),
+    }),
+  ),
   /** Every banned user's Telegram id and ban version: a mirror of the flag rebuilds itself from this. */
   bannedTelegramIds: defineAction(
     'users.bannedTelegramIds',
@@ -152,6 +186,8 @@ export const UsersChannels = {
       telegramId: TelegramId,
       reachable: z.boolean(),
       reason: z.string().max(300).nullable(),
+      /** When the change was committed (the database's clock). */
+      at: z.string(),
     }),
   ),
   /**

@@ -2,7 +2,8 @@
 import { normaliseAddress } from '../../lib/address';
 import { REFERRAL_LEVELS, type Contact } from '../../lib/contracts';
 import type { PrismaClient } from '../../lib/db';
-import { userRecordOf, type UserRecord } from './user-record';
+import type pg from 'pg';
+import { toUserRecord, USER_COLUMNS, userRecordOf, type UserRecord, type UserRow } from './user-record';
 
 export async function findUser(prisma: PrismaClient, userId: string): Promise<UserRecord | undefined> {
   const user = await prisma.user.findUnique({ where: { id: BigInt(userId) } });
@@ -69,4 +70,13 @@ export async function bannedTelegramIds(prisma: PrismaClient): Promise<{ telegra
     select: { telegramId: true, banVersion: true },
   });
   return users.map((user) => ({ telegramId: user.telegramId.toString(), version: user.banVersion }));
+}
+
+/** Telegram usernames ignore case; a name can move to another account, so the most recently updated holder wins. */
+export async function findByUsername(pool: pg.Pool, username: string): Promise<UserRecord | undefined> {
+  const { rows } = await pool.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users WHERE lower(username) = lower($1) ORDER BY updated_at DESC, id DESC LIMIT 1`,
+    [username],
+  );
+  return rows[0] ? toUserRecord(rows[0]) : undefined;
 }

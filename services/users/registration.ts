@@ -34,8 +34,9 @@ export async function registerUser(
     const outcome = await inTransaction(pool, async (client) => {
       const inviter = code && looksLikeReferralCode(code) ? await findInviter(client, code) : undefined;
       const inserted = await client.query<UserRow>(
-        `INSERT INTO users (telegram_id, username, first_name, language_code, referral_code, referrer_id)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        // Registering is writing to the bot: seen from the start (the bot's report of it may come first and miss).
+        `INSERT INTO users (telegram_id, username, first_name, language_code, referral_code, referrer_id, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now())
          ON CONFLICT DO NOTHING
          RETURNING ${USER_COLUMNS}`,
         [

@@ -18,11 +18,15 @@ export interface UserRow {
   wallet_changed_at: Date | null;
   has_password: boolean;
   created_at: Date;
+  last_seen_at: Date | null;
+  unreachable_at: Date | null;
+  unreachable_reason: string | null;
 }
 
 export const USER_COLUMNS =
   'id, telegram_id, username, first_name, language_code, wallet_address, referral_code, referrer_id, is_banned, ' +
-  'wallet_changed_at, withdrawal_password_hash IS NOT NULL AS has_password, created_at';
+  'wallet_changed_at, withdrawal_password_hash IS NOT NULL AS has_password, created_at, last_seen_at, unreachable_at, ' +
+  'unreachable_reason';
 
 export function toUserRecord(row: UserRow): UserRecord {
   return {
@@ -38,6 +42,9 @@ export function toUserRecord(row: UserRow): UserRecord {
     walletChangedAt: row.wallet_changed_at?.toISOString() ?? null,
     hasWithdrawalPassword: row.has_password,
     createdAt: row.created_at.toISOString(),
+    lastSeenAt: row.last_seen_at?.toISOString() ?? null,
+    unreachableAt: row.unreachable_at?.toISOString() ?? null,
+    unreachableReason: row.unreachable_reason,
   };
 }
 
@@ -56,5 +63,8 @@ export function userRecordOf(user: UserModel): UserRecord {
     walletChangedAt: user.walletChangedAt?.toISOString() ?? null,
     hasWithdrawalPassword: user.withdrawalPasswordHash !== null,
     createdAt: user.createdAt.toISOString(),
+    lastSeenAt: user.lastSeenAt?.toISOString() ?? null,
+    unreachableAt: user.unreachableAt?.toISOString() ?? null,
+    unreachableReason: user.unreachableReason,
   };
 }

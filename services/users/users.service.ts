@@ -12,11 +12,13 @@ import {
   bannedTelegramIds,
   contactsOf,
   findByTelegramId,
+  findByUsername,
   findUser,
   ownersOfWallets,
   referralCounts,
 } from './directory';
 import { checkWithdrawalPassword, setWithdrawalPassword } from './passwords';
+import { reachabilityActions } from './reachability';
 import { registerUser, uplinesOf } from './registration';
 import { assignWallet, type WalletRefusal } from './wallets';
 
@@ -70,6 +72,11 @@ export const usersService = defineService('users', usersConfig, (runtime) => {
         async (ctx) => (await findByTelegramId(db.prisma, ctx.params.telegramId)) ?? null,
       ),
 
+      byUsername: implement(
+        UsersActions.byUsername,
+        async (ctx) => (await findByUsername(db.pool, ctx.params.username)) ?? null,
+      ),
+
       contacts: implement(UsersActions.contacts, (ctx) => contactsOf(db.prisma, ctx.params.userIds)),
 
       uplines: implement(UsersActions.uplines, (ctx) => uplinesOf(db.pool, ctx.params.userId)),
@@ -99,6 +106,8 @@ export const usersService = defineService('users', usersConfig, (runtime) => {
       }),
 
       bannedTelegramIds: implement(UsersActions.bannedTelegramIds, () => bannedTelegramIds(db.prisma)),
+
+      ...reachabilityActions(db, log, () => relay?.kick()),
     },
 
     started() {

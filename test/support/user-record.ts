@@ -17,6 +17,9 @@ export function userRecord(id: string, overrides: Partial<UserRecord> = {}): Use
     walletChangedAt: null,
     hasWithdrawalPassword: true,
     createdAt: new Date().toISOString(),
+    lastSeenAt: null,
+    unreachableAt: null,
+    unreachableReason: null,
     ...overrides,
   };
 }
