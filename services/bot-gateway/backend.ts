@@ -50,6 +50,13 @@ export interface Backend {
     requestId: string,
   ): Answer<typeof UsersActions.checkWithdrawalPassword>;
   contacts(userIds: string[], requestId: string): Answer<typeof UsersActions.contacts>;
+  /** The user wrote to the bot (clears an unreachable mark). */
+  seen(telegramId: string, requestId: string): Answer<typeof UsersActions.seen>;
+
+  // Admin views of users.
+  userByTelegramId(telegramId: string, requestId: string): Answer<typeof UsersActions.byTelegramId>;
+  userByUsername(username: string, requestId: string): Answer<typeof UsersActions.byUsername>;
+  unreachableSummary(limit: number, requestId: string): Answer<typeof UsersActions.unreachableSummary>;
 
   // Admin decisions; `admin` is the deciding admin's Telegram id.
   approveWithdrawal(withdrawalId: string, admin: string, requestId: string): Answer<typeof WithdrawalActions.approve>;
@@ -69,6 +76,7 @@ export interface Backend {
 }
 
 const USERS_TIMEOUT_MS = 5_000;
+const SEEN_TIMEOUT_MS = 3_000;
 const LEDGER_TIMEOUT_MS = 3_000;
 /** Money-moving calls wait longer: a lost answer is worse than a slow one (the key makes a retry safe). */
 const WITHDRAWAL_TIMEOUT_MS = 10_000;
@@ -134,6 +142,14 @@ export function brokerBackend(broker: ServiceBroker): Backend {
     checkWithdrawalPassword: (userId, password, requestId) =>
       call(UsersActions.checkWithdrawalPassword, { userId, password }, requestId, USERS_TIMEOUT_MS),
     contacts: (userIds, requestId) => call(UsersActions.contacts, { userIds }, requestId, USERS_TIMEOUT_MS, 2),
+    // Reported beside the update, never in its way: a short timeout and no retries (the next update reports again).
+    seen: (telegramId, requestId) => call(UsersActions.seen, { telegramId }, requestId, SEEN_TIMEOUT_MS),
+    userByTelegramId: (telegramId, requestId) =>
+      call(UsersActions.byTelegramId, { telegramId }, requestId, USERS_TIMEOUT_MS, 2),
+    userByUsername: (username, requestId) =>
+      call(UsersActions.byUsername, { username }, requestId, USERS_TIMEOUT_MS, 2),
+    unreachableSummary: (limit, requestId) =>
+      call(UsersActions.unreachableSummary, { limit }, requestId, USERS_TIMEOUT_MS, 2),
 
     approveWithdrawal: (withdrawalId, admin, requestId) =>
       call(WithdrawalActions.approve, { withdrawalId, admin }, requestId, WITHDRAWAL_TIMEOUT_MS, 2),

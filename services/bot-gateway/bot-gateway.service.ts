@@ -1,11 +1,12 @@
 // `bot-gateway`: the Telegram bot. Long polling when TELEGRAM_WEBHOOK_DOMAIN is empty (run ONE replica then);
 // webhook otherwise, with updates arriving through the HTTP gateway as `bot-gateway.handleUpdate`.
-import { Errors } from 'moleculer';
+import { Errors, type ServiceBroker } from 'moleculer';
 import type { Telegraf } from 'telegraf';
 import type { Update } from 'telegraf/types';
-import { BotGatewayActions, consume, implement, UsersChannels } from '../../lib/contracts';
+import { BotGatewayActions, callAction, consume, implement, UsersActions, UsersChannels } from '../../lib/contracts';
 import { serviceLogger } from '../../lib/logger';
 import { defineService } from '../../lib/runtime';
+import { afterUnreachableMark } from './activity';
 import { brokerBackend } from './backend';
 import { mirrorBan, rebuildBanMirror } from './ban-mirror';
 import { ALLOWED_UPDATES, createBot } from './bot';
@@ -55,6 +56,18 @@ export const botGatewayService = defineService('bot-gateway', botGatewayConfig, 
         { group: 'bot-gateway', maxInFlight: 10, maxRetries: 100 },
         async (change) => {
           await mirrorBan(redis, keys, change);
+        },
+      ),
+      // A user just marked unreachable is reported on their next update, throttle or not (activity.ts).
+      ...consume(
+        UsersChannels.reachabilityChanged,
+        { group: 'bot-gateway', maxInFlight: 10, maxRetries: 100 },
+        async function (this: { broker: ServiceBroker }, change) {
+          if (change.reachable) return;
+          const reported = await afterUnreachableMark(redis, keys, change.telegramId, new Date(change.at), () =>
+            callAction(this.broker, UsersActions.seen, { telegramId: change.telegramId }, { timeout: 5_000 }),
+          );
+          if (reported) log.info({ telegram_id: change.telegramId }, 'user wrote after being marked unreachable');
         },
       ),
     },

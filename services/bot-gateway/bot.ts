@@ -1,5 +1,5 @@
-// The telegraf bot. Middleware chain: request-id → flood wait → [update claim] → log → ban → rate limit → session →
-// admin auth; then a pending financial password, then the commands, each also reachable from the inline menu.
+// The telegraf bot. Middleware chain: request-id → flood wait → [update claim] → activity → log → ban → rate limit →
+// session → admin auth; then a pending financial password, then the commands, each also reachable from the inline menu.
 import { Errors } from 'moleculer';
 import { Telegraf } from 'telegraf';
 import { message } from 'telegraf/filters';
@@ -21,6 +21,7 @@ import {
   showPending,
   voidCommand,
 } from './handlers/admin';
+import { showUnreachable, showUser } from './handlers/admin-users';
 import { answerUnknownCommand, type BotDeps } from './handlers/common';
 import { handleOtherMessage, handleText, handleUnknownButton } from './handlers/fallback';
 import { showBalance, showDeposit, showReferrals } from './handlers/money';
@@ -29,6 +30,7 @@ import { cancelWallet, registerWallet, showWallet } from './handlers/wallet';
 import { cancelDialog, confirmWithdrawal, startWithdrawal, takePassword } from './handlers/withdraw';
 import { cancelWithdrawal, showWithdrawals } from './handlers/withdrawals';
 import { ArgumentButtons, Buttons, type ButtonWithArgument } from './keyboards';
+import { reportActivity } from './middleware/activity';
 import { authoriseAdmins } from './middleware/admin';
 import { refuseBanned } from './middleware/ban';
 import { waitOutFloodLimits } from './middleware/flood-wait';
@@ -69,6 +71,7 @@ export function createBot({ config, redis, keys, backend, log, claimInChain }: B
   bot.use(requestId(log));
   bot.use(waitOutFloodLimits());
   if (claimInChain) bot.use(claimUpdates(redis, keys));
+  bot.use(reportActivity(redis, keys, backend, log));
   bot.use(logUpdates());
   bot.use(refuseBanned(redis, keys));
   bot.use(
@@ -115,6 +118,8 @@ export function createBot({ config, redis, keys, backend, log, claimInChain }: B
   adminCommand('reject', (ctx, payload) => rejectCommand(ctx, deps, payload));
   adminCommand('void', (ctx, payload) => voidCommand(ctx, deps, payload));
   adminCommand('retry', (ctx, payload) => retryCommand(ctx, deps, payload));
+  adminCommand('user', (ctx, payload) => showUser(ctx, deps, payload));
+  adminCommand('unreachable', (ctx, payload) => showUnreachable(ctx, deps, payload));
 
   const button = (data: string, handler: (ctx: BotContext) => Promise<void>) =>
     bot.action(data, async (ctx) => {

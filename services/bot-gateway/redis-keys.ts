@@ -13,6 +13,8 @@ export interface GatewayKeys {
   banVersion(telegramId: string | number): string;
   /** Update counter of one user in one fixed rate-limit window. */
   rate(telegramId: string | number, window: number): string;
+  /** Present for a few minutes after the user's activity was reported to users (activity.ts says what it holds). */
+  seen(telegramId: string | number): string;
   /** The user's small dialog state (JSON). */
   session(telegramId: string | number): string;
   /** How one withdrawal dialog ended: the first of its Confirm and Cancel presses. */
@@ -29,6 +31,7 @@ export function gatewayKeys(namespace: string, botToken: string): GatewayKeys {
     ban: (telegramId) => `${namespace}:ban:${telegramId}`,
     banVersion: (telegramId) => `${namespace}:ban-version:${telegramId}`,
     rate: (telegramId, window) => `${namespace}:rl:${telegramId}:${window}`,
+    seen: (telegramId) => `${namespace}:seen:${telegramId}`,
     session: (telegramId) => `${namespace}:session:${telegramId}`,
     dialogOutcome: (telegramId, dialogId) => `${namespace}:withdraw-dialog:${telegramId}:${dialogId}`,
   };

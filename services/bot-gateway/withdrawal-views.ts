@@ -196,5 +196,5 @@ export function pendingView(
 /** /help, with the admin commands for admins only. */
 export function helpText(lang: Language, isAdmin: boolean): string {
   const help = t(lang, 'help.text');
-  return isAdmin ? `${help}\n\n${t(lang, 'admin.cmd.help')}` : help;
+  return isAdmin ? `${help}\n\n${t(lang, 'admin.cmd.help')}\n${t(lang, 'admin.user.help')}` : help;
 }

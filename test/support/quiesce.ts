@@ -25,6 +25,7 @@ export const SYSTEM_CONSUMERS = [
   ['notifications.requested', 'notifier'],
   ['alerts.raised', 'notifier'],
   ['users.ban-changed', 'bot-gateway'],
+  ['users.reachability-changed', 'bot-gateway'],
   ['withdrawals.approved', 'payout'],
   ['payouts.completed', 'ledger'],
 ] as const;
