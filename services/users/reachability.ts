@@ -70,7 +70,13 @@ export async function userSeen(pool: pg.Pool, telegramId: string): Promise<Chang
     );
     // No row: an unknown user, or another replica cleared the mark (and moved last_seen_at) a moment ago.
     if (!rows[0]) return undefined;
-    const change = { userId: rows[0].id, telegramId: rows[0].telegram_id, reachable: true, reason: null, at: rows[0].at };
+    const change = {
+      userId: rows[0].id,
+      telegramId: rows[0].telegram_id,
+      reachable: true,
+      reason: null,
+      at: rows[0].at,
+    };
     await announce(client, change);
     return change;
   });
