@@ -7,7 +7,7 @@ import type { Context, Errors, Middleware } from 'moleculer';
 import { createBrokerOptions } from '../../moleculer.config';
 import type { UserRecord } from '../../lib/contracts';
 import { createRedis, type Redis } from '../../lib/redis';
-import { startNode, type Node } from '../../lib/runtime';
+import { sendToChannel, startNode, type Node } from '../../lib/runtime';
 import type { Config } from '../../services';
 import { afterUnreachableMark, noteActivity, THROTTLE_MS } from '../../services/bot-gateway/activity';
 import { botGatewayService } from '../../services/bot-gateway/bot-gateway.service';
@@ -307,6 +307,31 @@ describe('reachability', function () {
         false,
         true,
       ]);
+    });
+    it('reports a message that came after a mark but before its announcement once the announcement arrives', async () => {
+      const { tg, id } = await activeUser();
+      // The mark is committed; its announcement is late (here: sent by hand below).
+      const { rows } = await db.pool.query<{ at: Date }>(
+        `UPDATE users SET unreachable_at = now(), unreachable_reason = $2 WHERE telegram_id = $1
+         RETURNING unreachable_at AS at`,
+        [tg.id, BLOCKED],
+      );
+      await send(tg, 'I am back');
+      await settle();
+      expect(reportsOf(tg), 'inside the throttle window').to.equal(1);
+      expect((await rowOf(tg.id)).unreachable_at).to.not.equal(null);
+
+      await sendToChannel(botNode.broker, 'users.reachability-changed', {
+        id: `late-${tg.id}`,
+        userId: id,
+        telegramId: String(tg.id),
+        reachable: false,
+        reason: BLOCKED,
+        at: rows[0]!.at.toISOString(),
+      });
+      await eventually(async () => (await rowOf(tg.id)).unreachable_at === null, 'the mark to be cleared');
+      expect(reportsOf(tg)).to.equal(2);
+      expect(await redis.exists(keys.seen(tg.id)), 'the throttle is gone').to.equal(0);
     });
   });
 
