@@ -25,11 +25,12 @@ export const UserRecord = z.object({
   walletChangedAt: z.string().nullable(),
   hasWithdrawalPassword: z.boolean(),
   createdAt: z.string(),
+  // Defaults keep an answer of a users replica from before these fields valid during a rolling deploy.
   /** The last time the user wrote to the bot (kept within a few minutes), null before they ever did. */
-  lastSeenAt: z.string().nullable(),
+  lastSeenAt: z.string().nullable().default(null),
   /** Since when Telegram refuses delivery to the user (and why); null while they are reachable. */
-  unreachableAt: z.string().nullable(),
-  unreachableReason: z.string().nullable(),
+  unreachableAt: z.string().nullable().default(null),
+  unreachableReason: z.string().nullable().default(null),
 });
 export type UserRecord = z.infer<typeof UserRecord>;
 
