@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NotificationRequest, TEMPLATES, type Template } from '../../lib/contracts';
+import { NotificationRequest, TEMPLATES, type Template, type TemplateNotificationRequest } from '../../lib/contracts';
 import { hasKey, LANGUAGES, placeholdersOf } from '../../lib/i18n';
 import { renderedParamNames, renderNotification } from './render';
 import type { Addressee } from './deliver';
@@ -26,7 +26,7 @@ const hash = `0x${'ab'.repeat(32)}`;
 let sequence = 0;
 const render = (template: Template, params: object, languageCode = 'en', names: [string, string][] = []) =>
   renderNotification(
-    NotificationRequest.parse({ id: `n${++sequence}`, userId: '7', template, params }),
+    NotificationRequest.parse({ id: `n${++sequence}`, userId: '7', template, params }) as TemplateNotificationRequest,
     to(languageCode, names),
     options,
   );
