@@ -1,5 +1,6 @@
 // Delivering one notification, exactly once where it can be known and by a stated rule where it cannot:
 // lease the id, look at earlier attempts, record this attempt, send (part by part), record the outcome.
+import { failpoint } from '../../lib/failpoints';
 import { LeaseLostError } from '../../lib/lease';
 import type { Logger } from '../../lib/logger';
 import { retryTransient } from '../../lib/retry';
@@ -191,6 +192,7 @@ export async function deliverNotification(
               ports.unrecorded.remember(request.id, messageIds, false);
               throw error;
             }
+            failpoint('notifier:part-recorded');
           }),
       });
     } catch (error) {
