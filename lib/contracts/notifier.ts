@@ -80,8 +80,11 @@ const Recipient = {
   chatId: TelegramId.optional(),
 };
 
+/** A request is a template or a content, never both (the other field would be dropped without a word). */
+const NotBoth = z.never({ error: 'a notification carries either a template or content, not both' }).optional();
+
 const requestFor = <T extends Template>(template: T) =>
-  z.object({ ...Recipient, template: z.literal(template), params: Templates[template] });
+  z.object({ ...Recipient, template: z.literal(template), params: Templates[template], content: NotBoth });
 
 const TemplateRequest = z.discriminatedUnion(
   'template',
@@ -100,10 +103,24 @@ export const AmbiguityRule = z.enum(['resend', 'skip']);
 export type AmbiguityRule = z.infer<typeof AmbiguityRule>;
 
 /** Any content to one recipient; its producer says what an unknown outcome means (default: send again). */
-const ContentRequest = z.object({ ...Recipient, content: MessageContent, ambiguity: AmbiguityRule.default('resend') });
+const ContentRequest = z.object({
+  ...Recipient,
+  content: MessageContent,
+  ambiguity: AmbiguityRule.default('resend'),
+  template: NotBoth,
+});
+
+/** A union's refusal names the issues of the branch the input meant (content if it has content), not "Invalid input". */
+function unionIssues(issue: { input?: unknown; errors?: z.core.$ZodIssue[][] }): string {
+  const input = issue.input;
+  const meant = input !== null && typeof input === 'object' && 'content' in input && !('template' in input) ? 1 : 0;
+  const issues = issue.errors?.[meant] ?? [];
+  const text = issues.map((i) => (i.path.length ? `${i.message} (at ${i.path.join('.')})` : i.message)).join('; ');
+  return text || 'not a notification request';
+}
 
 export const NotificationRequest = z
-  .union([TemplateRequest, ContentRequest])
+  .union([TemplateRequest, ContentRequest], { error: (issue) => unionIssues(issue as never) })
   .refine((request) => (request.userId === undefined) !== (request.chatId === undefined), {
     message: 'a notification names exactly one of userId and chatId',
   });

@@ -248,7 +248,8 @@ export async function deliverNotification(
         return 'undeliverable';
       }
       const status = await retryTransient(() => store.recordFailure(request, failure));
-      if (status === 'abandoned') logger.error(log, 'notification abandoned after its last attempt');
+      // Logged at error level, once, when the retry job raises its admin alert.
+      if (status === 'abandoned') logger.warn(log, 'notification failed for the last time; abandoned');
       else logger.warn(log, 'notification failed; stored for retry');
       return 'failed';
     }
