@@ -95,4 +95,18 @@ describe('renderNotification', () => {
     ]);
     expect(text).to.contain("from Olga's deposit").and.not.contain('8');
   });
+
+  it("tells admins which notification was given up and Telegram's last error, escaped", () => {
+    const text = render('admin.notification_abandoned', {
+      notificationId: 'deposit-credited:9',
+      recipient: 'user #7',
+      attempts: 12,
+      error: `400: Bad Request: can't parse entities: Unsupported start tag "<x>" & more`,
+    });
+    expect(text)
+      .to.contain('deposit-credited:9')
+      .and.contain('user #7')
+      .and.contain('12 times')
+      .and.contain("can't parse entities: Unsupported start tag &quot;&lt;x&gt;&quot; &amp; more");
+  });
 });
