@@ -1,9 +1,11 @@
 // Sending one MessageContent to one chat with telegraf, for every sender of the bot (notifier, broadcaster): the
 // right Bot API method per kind, a slot of the shared budget before every request, and a 429 answered by pausing
 // every replica for its retry_after and trying again. Stored media are resolved by the caller (upload or file_id).
+// One content may take several requests (a long text: one per part); a caller that records progress gets a hook
+// right before each request leaves and after each is answered, and can start at a later request after a crash.
 import type { Telegram } from 'telegraf';
 import type { InputFile } from 'telegraf/types';
-import type { AlbumItem, MediaRef, MessageContent, UrlKeyboard } from './contracts';
+import type { AlbumItem, MediaKind, MediaRef, MessageContent, UrlKeyboard } from './contracts';
 import { splitHtml } from './telegram-text';
 
 /** What a medium is sent as: a Telegram file_id, or bytes to upload (multipart). */
@@ -14,12 +16,23 @@ export interface SendHooks {
   slot(messages: number): Promise<void>;
   /** Telegram answered 429: pause every sender for retry_after (TelegramBudget.pause). */
   paused(retryAfterSeconds: number): Promise<void>;
-  /** The file_id or bytes of a medium. */
-  media(ref: MediaRef): Promise<MediaSource>;
+  /** The file_id or bytes of a medium, sent as `kind`. */
+  media(ref: MediaRef, kind: MediaKind): Promise<MediaSource>;
   /** Paid broadcast (allow_paid_broadcast): up to 1,000 messages/s, paid in Stars. */
   paid?: boolean;
   /** 429s in a row one request waits out before the error is thrown to the caller (default 3). */
   max429s?: number;
+  /** The first request to make (0 by default): those before it were made by an earlier attempt. */
+  startAt?: number;
+  /** After the slot, right before request `index` leaves (again, after a 429). */
+  attempting?(index: number): Promise<void>;
+  /** Request `index` was answered with these messages. */
+  answered?(index: number, messageIds: number[]): Promise<void>;
+}
+
+/** The requests sending `content` takes: a text one per part (splitHtml), anything else one. */
+export function requestsOf(content: MessageContent): number {
+  return content.kind === 'text' ? splitHtml(content.text).length : 1;
 }
 
 export interface SentContent {
@@ -66,9 +79,10 @@ export async function sendContent(
 ): Promise<SentContent> {
   const paid = hooks.paid ? { allow_paid_broadcast: true } : {};
   const html = { parse_mode: 'HTML' as const };
-  const attempt = async <T>(messages: number, request: () => Promise<T>): Promise<T> => {
+  const attempt = async <T>(index: number, messages: number, request: () => Promise<T>): Promise<T> => {
     for (let tooMany = 0; ;) {
       await hooks.slot(messages);
+      await hooks.attempting?.(index);
       try {
         return await request();
       } catch (error) {
@@ -84,8 +98,9 @@ export async function sendContent(
     const parts = splitHtml(content.text);
     const messageIds: number[] = [];
     for (const [i, part] of parts.entries()) {
+      if (i < (hooks.startAt ?? 0)) continue;
       const last = i === parts.length - 1;
-      const sent = await attempt(1, () =>
+      const sent = await attempt(i, 1, () =>
         telegram.sendMessage(chatId, part, {
           ...html,
           ...paid,
@@ -95,6 +110,7 @@ export async function sendContent(
         }),
       );
       messageIds.push(sent.message_id);
+      await hooks.answered?.(i, [sent.message_id]);
     }
     return { messageIds, fileIds: [] };
   }
@@ -103,12 +119,16 @@ export async function sendContent(
     const media = await Promise.all(
       content.items.map(async (item: AlbumItem) => ({
         type: item.kind,
-        media: asInput(await hooks.media(item.media)),
+        media: asInput(await hooks.media(item.media, item.kind)),
         ...(item.caption ? { caption: item.caption, ...html } : {}),
       })),
     );
-    const sent = await attempt(content.items.length, () =>
+    const sent = await attempt(0, content.items.length, () =>
       telegram.sendMediaGroup(chatId, media as Parameters<Telegram['sendMediaGroup']>[1], paid as object),
+    );
+    await hooks.answered?.(
+      0,
+      sent.map((m) => m.message_id),
     );
     return {
       messageIds: sent.map((m) => m.message_id),
@@ -116,7 +136,7 @@ export async function sendContent(
     };
   }
 
-  const input = asInput(await hooks.media(content.media));
+  const input = asInput(await hooks.media(content.media, content.kind));
   const extra = {
     ...paid,
     ...keyboard(content.buttons),
@@ -129,7 +149,8 @@ export async function sendContent(
     voice: () => telegram.sendVoice(chatId, input, extra),
     document: () => telegram.sendDocument(chatId, input, extra),
   };
-  const sent = await attempt(1, senders[content.kind]);
+  const sent = await attempt(0, 1, senders[content.kind]);
+  await hooks.answered?.(0, [sent.message_id]);
   const fileId = fileIdOf(sent as unknown as Record<string, unknown>);
   return { messageIds: [sent.message_id], fileIds: fileId ? [fileId] : [] };
 }

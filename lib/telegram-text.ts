@@ -1,93 +1,113 @@
 // Splitting a Telegram-HTML text longer than one message into parts that each render on their own. Telegram
 // counts the limit (4,096) in UTF-16 code units of the text after its entities are parsed, so tags do not count
-// and an entity (&amp;) counts as one. A part ends on the last paragraph break, else line break, else space that
-// fits, never inside a tag, an entity or a surrogate pair; tags still open at a cut are closed there and opened
-// again at the start of the next part. No library does this for Telegram's HTML subset with its counting rules.
+// and an entity counts as what it stands for (&amp; one unit, &#x1F600; two). A part ends on the last paragraph
+// break, else line break, that leaves it at least half full, else on the last space, else (one unbroken run) hard —
+// never inside a tag, an entity or a surrogate pair. Tags still open at a cut are closed there and opened again at
+// the start of the next part; a cut never leaves an empty element (`<b></b>`) on either side, nor a part with
+// nothing visible. No library does this for Telegram's HTML subset with its counting rules.
 import { TEXT_LIMIT } from './contracts';
 
-interface Token {
-  /** A tag (`<b>`, `</b>`, `<a href="…">`) or a run of text (entities included). */
+interface Atom {
+  /** As written: a tag, an entity, one code point. */
   raw: string;
+  /** A tag's lower-case name, and whether it closes. */
   tag?: { name: string; closing: boolean };
   /** Visible length in UTF-16 units (0 for tags). */
   length: number;
+  /** Whitespace: a part may end after it. */
+  space?: 'paragraph' | 'line' | 'space';
 }
 
-const TOKEN = /<\/?([a-zA-Z][a-zA-Z0-9-]*)(?:\s[^>]*)?>|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|[^<&]+|[<&]/g;
+const TOKEN = /<\/?([a-zA-Z][a-zA-Z0-9-]*)(?:\s[^>]*)?>|&(#\d+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);|[\s\S]/gu;
+/** The only named entities Telegram knows; any other is shown as written. */
+const NAMED = new Set(['lt', 'gt', 'amp', 'quot']);
 
-function tokens(html: string): Token[] {
-  const out: Token[] = [];
+function entityLength(name: string, raw: string): number {
+  if (!name.startsWith('#')) return NAMED.has(name.toLowerCase()) ? 1 : raw.length;
+  const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+  return code > 0xffff ? 2 : 1;
+}
+
+function atoms(html: string): Atom[] {
+  const out: Atom[] = [];
   for (const match of html.matchAll(TOKEN)) {
     const raw = match[0];
-    if (match[1]) out.push({ raw, tag: { name: match[1].toLowerCase(), closing: raw.startsWith('</') }, length: 0 });
-    else if (raw.startsWith('&') && raw.length > 1) out.push({ raw, length: 1 });
-    else out.push({ raw, length: raw.length });
+    if (match[1]) {
+      out.push({ raw, tag: { name: match[1].toLowerCase(), closing: raw.startsWith('</') }, length: 0 });
+    } else if (match[2]) {
+      out.push({ raw, length: entityLength(match[2], raw) });
+    } else if (raw === '\n') {
+      // A line break right after another makes the pair a paragraph break.
+      const previous = out[out.length - 1];
+      out.push({ raw, length: 1, space: previous?.raw === '\n' ? 'paragraph' : 'line' });
+    } else {
+      out.push({ raw, length: raw.length, ...(/\s/.test(raw) ? { space: 'space' as const } : {}) });
+    }
   }
   return out;
 }
 
-/** The last index (exclusive) in `text` at which a part may end, with at most `room` units taken. */
-function cutPoint(text: string, room: number): number {
-  const window = text.slice(0, room);
-  for (const boundary of ['\n\n', '\n', ' ']) {
-    const at = window.lastIndexOf(boundary);
-    if (at > 0) return at + boundary.length;
-  }
-  // No boundary: a hard cut, but not between the halves of a surrogate pair.
-  const code = text.charCodeAt(room - 1);
-  return code >= 0xd800 && code <= 0xdbff ? room - 1 : room;
+/** Whether a tag opens an element that needs a closing tag. */
+const opens = (atom: Atom) => atom.tag !== undefined && !atom.tag.closing && !atom.raw.endsWith('/>');
+
+function applyTag(open: Atom[], atom: Atom): void {
+  if (!atom.tag) return;
+  if (atom.tag.closing) {
+    const at = open.map((t) => t.tag!.name).lastIndexOf(atom.tag.name);
+    if (at >= 0) open.splice(at, 1);
+  } else if (opens(atom)) open.push(atom);
+}
+
+interface Cut {
+  /** The part takes atoms before this index. */
+  at: number;
+  /** Visible length of the part up to here. */
+  length: number;
+  kind: NonNullable<Atom['space']> | 'hard';
 }
 
 export function splitHtml(html: string, limit = TEXT_LIMIT): string[] {
+  const all = atoms(html);
+  if (all.reduce((sum, a) => sum + a.length, 0) <= limit) return [html];
   const parts: string[] = [];
-  const open: Token[] = [];
-  let current = '';
-  let length = 0;
-  const finish = () => {
-    const closers = [...open].reverse().map((t) => `</${t.tag!.name}>`);
-    const text = current + closers.join('');
-    if (length > 0) parts.push(text.trim() === '' ? text : text);
-    current = open.map((t) => t.raw).join('');
-    length = 0;
-  };
-  const queue = tokens(html);
-  while (queue.length) {
-    const token = queue.shift()!;
-    if (token.tag) {
-      current += token.raw;
-      if (token.tag.closing) {
-        const at = open.map((t) => t.tag!.name).lastIndexOf(token.tag.name);
-        if (at >= 0) open.splice(at, 1);
-      } else if (!token.raw.endsWith('/>')) open.push(token);
-      continue;
+  let open: Atom[] = []; // tags open where the current part starts
+  let start = 0;
+  while (start < all.length) {
+    // Walk forward until the part is full, remembering where it could end.
+    const cuts: Cut[] = [];
+    let length = 0;
+    let end = start;
+    for (; end < all.length; end++) {
+      const atom = all[end]!;
+      if (length + atom.length > limit) break;
+      length += atom.length;
+      if (atom.space) cuts.push({ at: end + 1, length, kind: atom.space });
     }
-    if (length + token.length <= limit) {
-      current += token.raw;
-      length += token.length;
-      continue;
+    let at = end;
+    if (end < all.length) {
+      const half = limit / 2;
+      const last = (kinds: Cut['kind'][], min = 0) => cuts.findLast((c) => kinds.includes(c.kind) && c.length >= min);
+      const cut =
+        last(['paragraph'], half) ?? last(['paragraph', 'line'], half) ?? last(['paragraph', 'line', 'space']);
+      at = cut ? cut.at : end;
+      // Opening tags right before a hard cut would be empty here: they start the next part instead.
+      while (!cut && at > start && opens(all[at - 1]!)) at--;
+      if (at === start) at = end; // nothing fits before them: keep them (a part cannot be empty)
     }
-    const room = limit - length;
-    // An entity never splits; a text run splits at its best boundary, unless the part has room for nothing.
-    if (token.raw.startsWith('&') && token.length === 1) {
-      finish();
-      queue.unshift(token);
-      continue;
+    if (at === start) at = start + 1; // one atom wider than the limit (only with a tiny limit)
+    // Closing tags right after the cut end their elements here, rather than as empty ones in the next part.
+    while (at < all.length && all[at]!.tag?.closing) at++;
+
+    const body = all.slice(start, at);
+    const stack = [...open];
+    for (const atom of body) applyTag(stack, atom);
+    const visible = body.some((a) => a.length > 0 && !a.space);
+    if (visible) {
+      const closers = [...stack].reverse().map((t) => `</${t.tag!.name}>`);
+      parts.push(open.map((t) => t.raw).join('') + body.map((a) => a.raw).join('') + closers.join(''));
     }
-    const at = room > 0 ? cutPoint(token.raw, room) : 0;
-    const boundaryInRun = at > 0 && /\s$/.test(token.raw.slice(0, at));
-    if (at > 0 && (boundaryInRun || length === 0 || !/\s/.test(current))) {
-      current += token.raw.slice(0, at);
-      length += at;
-      queue.unshift({ raw: token.raw.slice(at), length: token.raw.length - at });
-    } else if (length === 0) {
-      current += token.raw.slice(0, room);
-      length += room;
-      queue.unshift({ raw: token.raw.slice(room), length: token.raw.length - room });
-    } else {
-      queue.unshift(token);
-    }
-    finish();
+    open = stack;
+    start = at;
   }
-  if (length > 0) finish();
   return parts.length ? parts : [html];
 }

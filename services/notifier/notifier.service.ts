@@ -1,5 +1,7 @@
-// `notifier`: every message to one recipient, sent once where that can be known and by a stated rule where it
-// cannot (deliver.ts); admin alerts to every ADMIN_TELEGRAM_IDS chat; the notification-retry job.
+// `notifier`: every message to one recipient (a template or any content: text, media, albums, keyboards), sent once
+// where that can be known and by a stated rule where it cannot (deliver.ts); stored media uploaded once (media.ts);
+// admin alerts to every ADMIN_TELEGRAM_IDS chat; the notification-retry job, which gives up visibly. docs/notifier.md.
+import { Errors, type ServiceBroker } from 'moleculer';
 import { Telegram } from 'telegraf';
 import {
   callAction,
@@ -9,17 +11,26 @@ import {
   NotifierChannels,
   parsePayload,
   UsersActions,
+  type MessageContent,
   type NotificationRequest,
 } from '../../lib/contracts';
 import { startJobs, type Jobs } from '../../lib/jobs';
 import { Lease } from '../../lib/lease';
 import { serviceLogger } from '../../lib/logger';
 import { retryTransient } from '../../lib/retry';
-import { defineService } from '../../lib/runtime';
+import { defineService, sendToChannel } from '../../lib/runtime';
 import { botIdOf, RetryLaterError, TelegramBudget } from '../../lib/telegram-budget';
+import { sendContent, telegramError, type SentContent, type SendHooks } from '../../lib/telegram-send';
 import { notifierConfig } from './config';
-import { deliverNotification, UnrecordedSends, type DeliveryOutcome, type DeliveryPorts } from './deliver';
-import { NotificationLog, sendFailure } from './notification-log';
+import {
+  deliverNotification,
+  UnrecordedSends,
+  type DeliveryOutcome,
+  type DeliveryPorts,
+  type SendProgress,
+} from './deliver';
+import { MediaRefusedError, MediaStore, MediaUploads, withFileIds } from './media';
+import { NotificationLog, type AbandonedNotification } from './notification-log';
 import { renderNotification } from './render';
 
 /**
@@ -45,29 +56,53 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     globalRate: config.TELEGRAM_GLOBAL_RATE,
     maxWaitMs: MAX_INLINE_WAIT_MS,
   });
+  const media = new MediaStore(db.pool);
   let ports: DeliveryPorts | undefined;
   let jobs: Jobs | undefined;
+  let broker: ServiceBroker | undefined;
 
   /**
-   * Sends with the slot deliver.ts took. A 429 pauses every replica for its retry_after; a short pause is waited
-   * out here and a new slot taken, a long one (or a third 429 in a row) is thrown for deliver.ts to store for the
-   * retry job.
+   * Sends content to a chat: a slot of the bot's budget before every request (lib/telegram-send.ts, which waits out
+   * a short 429 pause shared with every replica), stored media uploaded once (media.ts).
    */
-  async function sendText(chatId: string, text: string) {
-    for (let tooMany = 0; ;) {
-      try {
-        return await telegram.sendMessage(chatId, text, {
-          parse_mode: 'HTML',
-          link_preview_options: { is_disabled: true },
-        });
-      } catch (error) {
-        const failure = sendFailure(error);
-        if (failure.code !== 429) throw error;
-        await budget.pause(failure.retryAfterSeconds ?? 1);
-        if (++tooMany >= MAX_INLINE_429S) throw error;
-        await budget.take(chatId, 'transactional');
-      }
+  async function send(chatId: string, content: MessageContent, progress?: SendProgress): Promise<SentContent> {
+    const uploads = new MediaUploads(media, redis, { namespace: config.NAMESPACE });
+    const hooks: SendHooks = {
+      // One take per request: an album is one request to Telegram's per-chat pace.
+      slot: () => budget.take(chatId, 'transactional'),
+      paused: (seconds) => budget.pause(seconds),
+      media: (ref, kind) => uploads.resolve(ref, kind),
+      max429s: MAX_INLINE_429S,
+      ...(progress ?? {}),
+    };
+    let sent: SentContent | undefined;
+    try {
+      sent = await sendContent(telegram, chatId, content, hooks);
+      return sent;
+    } finally {
+      await retryTransient(() => uploads.finish(content, sent?.fileIds)).catch((error: unknown) =>
+        log.error({ err: error }, 'could not record the file_id of an upload; the medium will be uploaded again'),
+      );
     }
+  }
+
+  /** One admin alert per abandoned notification (not for an abandoned alert of that kind: no loop). */
+  async function alertAbandoned(): Promise<number> {
+    let raised = 0;
+    for (const row of await store.unalertedAbandoned()) {
+      log.error(
+        { notification_id: row.notificationId, user_id: row.userId, chat_id: row.chatId, error: row.error },
+        'notification abandoned after its last attempt',
+      );
+      if (row.template !== 'admin.notification_abandoned') {
+        const alert = parsePayload(NotifierChannels.adminAlert, abandonedAlert(row));
+        // The alert's id makes it one delivery per admin however often it is published (a crash before the mark).
+        await sendToChannel(broker!, NotifierChannels.adminAlert.name, alert, alert.id);
+        raised++;
+      }
+      await store.markAlerted(row.notificationId);
+    }
+    return raised;
   }
 
   const deliver = (request: NotificationRequest): Promise<DeliveryOutcome> => {
@@ -80,19 +115,37 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     return jobs;
   };
 
-  /** The notification-retry job: resends what is due in failed_notifications. */
+  /**
+   * The notification-retry job: resends what is due in failed_notifications, then raises the admin alert of every
+   * notification abandoned meanwhile (here or by a channel delivery).
+   */
   async function retryFailed() {
     const due = await store.due();
     let sent = 0;
     for (const row of due) {
       try {
-        if ((await deliver(row)) !== 'failed') sent++;
+        const outcome = await deliver(row);
+        if (outcome === 'sent' || outcome === 'duplicate') sent++;
       } catch (error) {
-        // Its chat or the bot has no slot for a few seconds: still due, for the next run.
-        if (!(error instanceof RetryLaterError)) throw error;
+        // Its chat or the bot has no slot for a few seconds: still due, for the next run. Anything else is logged
+        // and still due; one row never stops the others.
+        if (!(error instanceof RetryLaterError))
+          log.warn({ notification_id: row.id, err: error }, 'retry of a notification failed; still due');
       }
     }
+    await alertAbandoned();
     return { due: due.length, sent };
+  }
+
+  /** A Telegram refusal or a medium that cannot be sent, as the caller's mistake; anything else as it is. */
+  function refusal(error: unknown): unknown {
+    const answer = telegramError(error);
+    if (error instanceof MediaRefusedError) return new Errors.MoleculerClientError(error.message, 422, 'MEDIA_REFUSED');
+    if (answer && answer.code >= 400 && answer.code < 500 && answer.code !== 429)
+      return new Errors.MoleculerClientError(`Telegram refused: ${answer.description}`, 422, 'TELEGRAM_REFUSED', {
+        code: answer.code,
+      });
+    return error;
   }
 
   return {
@@ -101,6 +154,26 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     dependencies: ['users'],
 
     actions: {
+      send: implement(NotifierActions.send, async (ctx) => ({ outcome: await deliver(ctx.params) })),
+      storeMedia: implement(NotifierActions.storeMedia, async (ctx) => {
+        const bytes = Buffer.from(ctx.params.base64, 'base64');
+        if (bytes.length === 0) throw new Errors.MoleculerClientError('the medium is empty', 422, 'EMPTY_MEDIUM');
+        return media.store({
+          kind: ctx.params.kind,
+          filename: ctx.params.filename,
+          mimeType: ctx.params.mimeType,
+          bytes,
+        });
+      }),
+      // A preview is sent now, outside the notification log: an admin looks at it and confirms or edits.
+      preview: implement(NotifierActions.preview, async (ctx) => {
+        try {
+          const sent = await send(ctx.params.chatId, ctx.params.content);
+          return { content: withFileIds(ctx.params.content, sent.fileIds), messageIds: sent.messageIds };
+        } catch (error) {
+          throw refusal(error);
+        }
+      }),
       retryFailed: implement(NotifierActions.retryFailed, async () =>
         NotifierActions.retryFailed.result.parse(await scheduledJobs().runNow(NOTIFICATION_RETRY)),
       ),
@@ -135,6 +208,7 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     },
 
     started() {
+      broker = this.broker;
       ports = {
         store,
         lease: (id) =>
@@ -150,8 +224,10 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
             ?.languageCode ?? null,
         render: (request, to) =>
           renderNotification(request, to, { decimals: config.USDT_DECIMALS, explorerUrl: config.BSC_EXPLORER_URL }),
-        slot: (chatId) => budget.take(chatId, 'transactional'),
-        send: sendText,
+        send,
+        markUnreachable: async (telegramId, reason) => {
+          await callAction(this.broker, UsersActions.markUnreachable, { telegramId, reason }, { timeout: 5000 });
+        },
         unrecorded: new UnrecordedSends(),
         logger: log,
       };
@@ -171,3 +247,16 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     },
   };
 });
+
+function abandonedAlert(row: AbandonedNotification) {
+  return {
+    id: `notification-abandoned:${row.notificationId}`.slice(0, 270),
+    template: 'admin.notification_abandoned' as const,
+    params: {
+      notificationId: row.notificationId,
+      recipient: row.userId !== null ? `user #${row.userId}` : `chat ${row.chatId}`,
+      attempts: row.attempts,
+      error: row.error,
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NotificationRequest, TEMPLATES, type Template } from '../../lib/contracts';
+import { NotificationRequest, TEMPLATES, type Template, type TemplateNotificationRequest } from '../../lib/contracts';
 import { hasKey, LANGUAGES, placeholdersOf } from '../../lib/i18n';
 import { renderedParamNames, renderNotification } from './render';
 import type { Addressee } from './deliver';
@@ -26,7 +26,7 @@ const hash = `0x${'ab'.repeat(32)}`;
 let sequence = 0;
 const render = (template: Template, params: object, languageCode = 'en', names: [string, string][] = []) =>
   renderNotification(
-    NotificationRequest.parse({ id: `n${++sequence}`, userId: '7', template, params }),
+    NotificationRequest.parse({ id: `n${++sequence}`, userId: '7', template, params }) as TemplateNotificationRequest,
     to(languageCode, names),
     options,
   );
@@ -94,5 +94,19 @@ describe('renderNotification', () => {
       ['8', 'Olga'],
     ]);
     expect(text).to.contain("from Olga's deposit").and.not.contain('8');
+  });
+
+  it("tells admins which notification was given up and Telegram's last error, escaped", () => {
+    const text = render('admin.notification_abandoned', {
+      notificationId: 'deposit-credited:9',
+      recipient: 'user #7',
+      attempts: 12,
+      error: `400: Bad Request: can't parse entities: Unsupported start tag "<x>" & more`,
+    });
+    expect(text)
+      .to.contain('deposit-credited:9')
+      .and.contain('user #7')
+      .and.contain('12 times')
+      .and.contain("can't parse entities: Unsupported start tag &quot;&lt;x&gt;&quot; &amp; more");
   });
 });

@@ -1,4 +1,4 @@
-import { moneyParams, templateParamNames, type NotificationRequest, type Template } from '../../lib/contracts';
+import { moneyParams, templateParamNames, type Template, type TemplateNotificationRequest } from '../../lib/contracts';
 import { t, type Params } from '../../lib/i18n';
 import { displayAmount } from '../../lib/money';
 import type { Addressee } from './deliver';
@@ -27,8 +27,15 @@ export function renderedParamNames(template: Template): string[] {
   return rendered.sort();
 }
 
-/** Turns a request into the text its recipient reads, in the recipient's language; amounts of money in USDT. */
-export function renderNotification(request: NotificationRequest, to: Addressee, options: RenderOptions): string {
+/**
+ * Turns a request into the text its recipient reads, in the recipient's language; amounts of money in USDT. Every
+ * parameter is HTML-escaped by t() (lib/i18n.ts): a name like "Dave & <Co>" cannot break the message's markup.
+ */
+export function renderNotification(
+  request: TemplateNotificationRequest,
+  to: Addressee,
+  options: RenderOptions,
+): string {
   const money = new Set(moneyParams(request.template));
   const params: Params = {};
   for (const [name, value] of Object.entries(request.params as Record<string, string | number>)) {

@@ -227,9 +227,10 @@ describe('notifier', function () {
     expect(recipients.map((r) => r.tg.messages().length)).to.deep.equal(recipients.map(() => 1));
   });
 
-  it('keeps a notification for a user who blocked the bot, and the retry job sends it once unblocked', async () => {
+  it('keeps a notification Telegram answered with a 5xx, and the retry job sends it once Telegram is back', async () => {
     const user = await recipient('en');
-    user.tg.blockBot();
+    // (A user who blocked the bot is never retried: notifier-content.spec.ts.)
+    emulator.failNext('sendMessage', { error_code: 502, description: 'Bad Gateway', times: 2 });
     const request: Request = {
       id: uniqueId('deposit-credited'),
       userId: user.id,
@@ -240,14 +241,14 @@ describe('notifier', function () {
 
     const failed = await eventually(() => failedRow(request.id), 'the failure stored');
     expect(failed).to.include({ user_id: user.id, template: 'deposit.credited', status: 'pending', attempts: 1 });
-    expect(failed.error).to.contain('403');
+    expect(failed.error).to.equal('502: Bad Gateway');
     expect(failed.params).to.deep.equal(request.params);
     // The first retry is a minute out.
     expect(failed.retry_in_ms).to.be.within(50_000, 61_000);
     expect(await outgoing(request.id)).to.have.length(0);
     expect(user.tg.messages()).to.have.length(0);
 
-    // Due while still blocked: counted again and backed off further, still kept.
+    // Due while Telegram still fails: counted again and backed off further, still kept.
     await db.pool.query('UPDATE failed_notifications SET next_retry_at = now() WHERE notification_id = $1', [
       request.id,
     ]);
@@ -258,7 +259,6 @@ describe('notifier', function () {
     expect(user.tg.messages()).to.have.length(0);
 
     // Not yet due: the job leaves it alone.
-    user.tg.unblockBot();
     expect(await notifier.broker.call('notifier.retryFailed')).to.deep.equal({ due: 0, sent: 0 });
     expect(user.tg.messages()).to.have.length(0);
 
