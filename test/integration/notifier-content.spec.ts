@@ -4,18 +4,15 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../services';
-import { defineConfig } from '../../lib/config';
 import {
   callAction,
-  implement,
   NotifierActions,
-  UsersActions,
   type ContentRequestInput,
   type MessageContent,
   type UrlKeyboard,
 } from '../../lib/contracts';
 import { createRedis, type Redis } from '../../lib/redis';
-import { defineService, sendToChannel, startNode, type Node } from '../../lib/runtime';
+import { sendToChannel, startNode, type Node } from '../../lib/runtime';
 import { MAX_ATTEMPTS } from '../../services/notifier/notification-log';
 import { notifierService } from '../../services/notifier/notifier.service';
 import { usersService } from '../../services/users/users.service';
@@ -40,23 +37,6 @@ const keyboard: UrlKeyboard = [
 ];
 const inlineKeyboard = { inline_keyboard: keyboard };
 
-/**
- * The one neighbour stood in for, and only while it is missing: users.markUnreachable is another helper's work
- * (services/users). Where users does not implement it yet, this real Moleculer service on its own node implements the
- * contract in lib/contracts/users.ts by recording each call; where users does, it is not started and the marks are
- * read from users' own columns (unreachable_at, unreachable_reason). Delete it once both branches are merged.
- */
-const marked: { telegramId: string; reason: string }[] = [];
-const reachabilityStandIn = defineService('users-reachability-stand-in', defineConfig({}), () => ({
-  name: 'users',
-  actions: {
-    markUnreachable: implement(UsersActions.markUnreachable, async (ctx) => {
-      marked.push({ telegramId: ctx.params.telegramId, reason: ctx.params.reason });
-      return { marked: true };
-    }),
-  },
-}));
-
 describe('notifier: content of every kind', function () {
   this.timeout(120_000);
   let db: TestDatabase;
@@ -65,7 +45,6 @@ describe('notifier: content of every kind', function () {
   let namespace: string;
   let config: Config;
   let users: Node;
-  let standIn: Node | undefined;
   let notifier: Node;
   let second: Node;
 
@@ -86,12 +65,6 @@ describe('notifier: content of every kind', function () {
       ADMIN_TELEGRAM_IDS: ADMINS.join(','),
     });
     users = await startNode(config, [usersService], { db, redis, broker: { nodeID: `${namespace}-users` } });
-    if (!users.broker.registry.getActionEndpoints(UsersActions.markUnreachable.name))
-      standIn = await startNode(config, [reachabilityStandIn], {
-        db,
-        redis,
-        broker: { nodeID: `${namespace}-standin` },
-      });
     // Two replicas: stored media must still be uploaded once, whichever replica sends first.
     notifier = await startNode(config, [notifierService], { db, redis, broker: { nodeID: `${namespace}-notifier` } });
     second = await startNode(config, [notifierService], { db, redis, broker: { nodeID: `${namespace}-notifier-2` } });
@@ -106,7 +79,6 @@ describe('notifier: content of every kind', function () {
   after(async () => {
     await second?.stop();
     await notifier?.stop();
-    await standIn?.stop();
     await users?.stop();
     await emulator?.stop();
     if (namespace) await deleteNamespaceKeys(redis, namespace);
@@ -130,9 +102,8 @@ describe('notifier: content of every kind', function () {
     return { tg, id: user.id };
   }
 
-  /** Users marked unreachable: the stand-in's record, or users' columns where users implements the action. */
+  /** Users marked unreachable, from users' own columns. */
   async function unreachableMarks(): Promise<{ telegramId: string; reason: string }[]> {
-    if (standIn) return [...marked];
     const { rows } = await db.pool.query<{ telegramId: string; reason: string }>(
       `SELECT telegram_id::text AS "telegramId", unreachable_reason AS reason FROM users WHERE unreachable_at IS NOT NULL`,
     );
@@ -325,7 +296,6 @@ describe('notifier: content of every kind', function () {
     ).to.deep.equal({ outcome: 'undeliverable' });
     expect(callsTo(blocked.tg)).to.have.length(1);
     expect(callsTo(gone.tg)).to.have.length(1);
-    if (standIn) expect(marked.filter((m) => m.telegramId === String(blocked.tg.id))).to.have.length(1);
   });
 
   it('records a message Telegram rejects (bad markup) as failed for good, without marking the user', async () => {
