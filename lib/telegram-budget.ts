@@ -94,6 +94,8 @@ class SlotCounter {
   private readonly limiters = new Map<number, RateLimiterRedis>();
   private readonly duration: number;
   private readonly insuranceLimiter: RateLimiterMemory;
+  /** The last slot this process counted in memory while Redis was not ready. */
+  private fallbackSlot = -1;
 
   constructor(
     private readonly redis: Redis,
@@ -117,6 +119,10 @@ class SlotCounter {
   async tryTake(key: string, slot: number, messages: number, ceiling = this.points): Promise<boolean> {
     const wanted = Math.min(messages, this.points);
     if (ceiling < wanted) return false;
+    // Redis does not know what the insurance limiter gave out in this slot (Redis came back, or was not yet
+    // connected): this process waits for the next slot rather than count the slot twice.
+    if (this.redis.status !== 'ready') this.fallbackSlot = slot;
+    else if (slot === this.fallbackSlot) return false;
     try {
       await this.limiter(ceiling).consume(`${key}:${slot}`, wanted);
       return true;

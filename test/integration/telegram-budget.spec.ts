@@ -212,6 +212,18 @@ describe('Telegram budget (lib/telegram-budget.ts)', function () {
     expect(() => new TelegramBudget(clients[0]!, { namespace, botId: '777', paidRate: 5000 })).to.throw(/paidRate/);
   });
 
+  it('counts no slot twice while its Redis connection is still opening (memory first, then Redis)', async () => {
+    const redis = createRedis('redis://127.0.0.1:6379');
+    clients.push(redis);
+    expect(redis.status).to.not.equal('ready');
+    const early = new TelegramBudget(redis, { namespace, botId: '777' });
+    const grants = await hammer(early, 1500, 500, { workers: 30, priority: 'broadcast' });
+    const perSlot = new Map<number, number>();
+    for (const g of grants) perSlot.set(Math.floor(g.at / 334), (perSlot.get(Math.floor(g.at / 334)) ?? 0) + 1);
+    expect(Math.max(...perSlot.values()), 'messages in one slot').to.be.at.most(10);
+    expect(floodRejections(grants)).to.equal(0);
+  });
+
   it('keeps sending at the in-process limit while Redis is down', async () => {
     const server = await startPrivateRedis();
     try {
