@@ -195,8 +195,10 @@ describe('Telegram budget (lib/telegram-budget.ts)', function () {
       hammer(a, 2000, 10_000, { workers: 100, priority: 'paid' }),
       hammer(a, 2000, 500, { workers: 10, chatIds: (c) => String(20_000 + c) }),
     ]);
-    expect(paid.length / ((Date.now() - started) / 1000), 'paid messages per second').to.be.at.least(500);
-    expect(paid.length).to.be.at.most(2 * 1000 + 334);
+    // Far above the free 30/s (how close to 1,000/s depends on the machine), and never over 334 per 334 ms slot:
+    // 2 s touch 7 slots at most.
+    expect(paid.length / ((Date.now() - started) / 1000), 'paid messages per second').to.be.at.least(200);
+    expect(paid.length).to.be.at.most(7 * 334);
     // The free budget kept its own 30/s meanwhile.
     expect(free.length).to.be.within(50, 75);
     expect(floodRejections([...paid, ...free.map((g) => ({ ...g, chat: 20_000 + g.chat }))])).to.equal(0);
