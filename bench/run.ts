@@ -1,4 +1,4 @@
-// `npm run bench [-- ledger|ledger-holds|ledger-latency|ledger-hot-row|payouts|chain|faults]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
+// `npm run bench [-- ledger|ledger-holds|ledger-latency|ledger-hot-row|payouts|chain|faults|telegram-budget]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { benchLedger } from './ledger';
 import { machine } from './stats';
@@ -111,6 +111,38 @@ if (run('faults')) {
     `notifier kills: ${faults.notifierKill.recipientsWithTwo} recipient(s) got a resent credit notice; ` +
       `ledger kills: ${faults.ledgerKill.failed} of ${faults.ledgerKill.calls} calls failed`,
   );
+}
+
+if (run('telegram-budget')) {
+  const { benchTelegramBudget } = await import('./telegram-budget');
+  const budget = await benchTelegramBudget();
+  results.telegramBudget = budget;
+  const { broadcast, transactional, paid } = budget;
+  console.log(
+    `\nTelegram budget against the emulator at Telegram's limits: ${broadcast.recipients} broadcast sends ` +
+      `(concurrency ${broadcast.concurrency}) with a transactional send every ${transactional.everyMs} ms`,
+  );
+  console.table({
+    broadcast: {
+      'messages/s': broadcast.perSecond,
+      'share of 30/s': broadcast.shareOf30,
+      seconds: broadcast.seconds,
+      '429s': broadcast.tooManyRequests,
+    },
+    ...(paid
+      ? {
+          [`paid (${paid.recipients}, concurrency ${paid.concurrency})`]: {
+            'messages/s': paid.perSecond,
+            seconds: paid.seconds,
+            '429s': paid.tooManyRequests,
+          },
+        }
+      : {}),
+  });
+  console.table({
+    [`transactional (${transactional.sent}): slot wait (ms)`]: transactional.slotWaitMs,
+    'transactional: ask → sent (ms)': transactional.sendMs,
+  });
 }
 
 await mkdir('bench/results', { recursive: true });

@@ -64,6 +64,14 @@ import { DEFAULT_WEBHOOK_OPTIONS, WebhookDispatcher, type WebhookConfig } from '
 import { ChatState, World, toRecorded, unixTime, type StoredMessage } from './telegram-emulator/world';
 
 export * from './telegram-emulator/types';
+
+/** A group chat the bot writes to (TelegramEmulator.group). */
+export interface GroupChat {
+  id: number;
+  title: string;
+  /** What the bot sent to the group, in order. */
+  messages(options?: { includeDeleted?: boolean }): RecordedMessage[];
+}
 export { BotApiError } from './telegram-emulator/errors';
 export { SimulatedUser, type MessageRef } from './telegram-emulator/user';
 
@@ -183,6 +191,10 @@ export class TelegramEmulator {
   async start(): Promise<void> {
     if (this.started) throw new Error('TelegramEmulator: already started (an emulator is single-use)');
     this.started = true;
+    await this.listen(0);
+  }
+
+  private async listen(port: number): Promise<void> {
     const server = http.createServer((req, res) => void this.handleHttp(req, res));
     server.on('clientError', (_error, socket) => socket.destroy());
     // Long polls may hang for minutes; and outlive the client's idle keep-alive (Node's global agent: 5 s) so
@@ -191,13 +203,37 @@ export class TelegramEmulator {
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
+      server.listen(port, '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
+  }
+
+  /**
+   * Telegram unreachable: stops listening and closes every open connection, so requests fail with ECONNREFUSED
+   * until acceptConnections(). Chats, messages and the call record stay.
+   */
+  async refuseConnections(): Promise<void> {
+    const server = this.server;
+    if (!server) throw new Error('TelegramEmulator: not listening');
+    this.server = undefined;
+    this.activePoll?.controller.abort();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  /** Listens again, on the same port, after refuseConnections(). */
+  async acceptConnections(): Promise<void> {
+    if (this.server) return;
+    if (this.port === undefined || this.stopController.signal.aborted) {
+      throw new Error('TelegramEmulator: start() first, and not after stop()');
+    }
+    await this.listen(this.port);
   }
 
   /**
@@ -255,6 +291,28 @@ export class TelegramEmulator {
     );
     this.users.set(id, user);
     return user;
+  }
+
+  /**
+   * A group chat (a negative id) the bot is a member of and may write to: only the bot's side is modelled (no
+   * members, no updates), enough for sends and Telegram's 20 messages a minute per group.
+   */
+  group(options: { id?: number; title?: string } = {}): GroupChat {
+    if (options.id !== undefined && options.id >= 0) throw new Error('TelegramEmulator: a group id is negative');
+    let id = options.id;
+    while (id === undefined || (options.id === undefined && this.world.chats.has(id))) {
+      id = -randomInt(100_000_000, 2_000_000_000);
+    }
+    const existing = this.world.chats.get(id);
+    const title = options.title ?? `Test Group ${-id}`;
+    const state = existing ?? new ChatState({ id, is_bot: false, first_name: title }, { id, type: 'group', title });
+    state.started = true;
+    this.world.chats.set(id, state);
+    return {
+      id,
+      title: state.chat.title ?? title,
+      messages: ({ includeDeleted = false } = {}) => state.botMessages(includeDeleted).map(toRecorded),
+    };
   }
 
   // ---- Inspection ------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ export interface Chat {
   first_name?: string;
   last_name?: string;
   username?: string;
+  /** Groups and channels. */
+  title?: string;
 }
 
 export type MessageEntityType =
@@ -335,6 +337,9 @@ export interface RateLimits {
   perChatPerSecond: number;
   /** Messages a chat accepts back-to-back before the sustained rate applies. */
   perChatBurst: number;
+  /** Sustained messages per minute to a single group (a negative chat id). Telegram: 20. */
+  perGroupPerMinute: number;
+  perGroupBurst: number;
   /** Sustained messages per second for the whole bot. Telegram: 30. */
   globalPerSecond: number;
   globalBurst: number;

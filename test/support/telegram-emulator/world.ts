@@ -1,4 +1,4 @@
-// The emulator's model of Telegram's side: private chats with simulated users, the messages in them, pending
+// The emulator's model of Telegram's side: private chats with simulated users (and groups the bot is in), the messages in them, pending
 // callback queries and the bot's command lists.
 import { randomBytes } from 'node:crypto';
 import { mediaOf } from './media';
@@ -43,8 +43,12 @@ export class ChatState {
   private readonly byId = new Map<number, StoredMessage>();
   private readonly listeners = new Set<() => void>();
 
-  constructor(readonly user: User) {
-    this.chat = {
+  /** A private chat with `user`, or (given `chat`) a group, whose `user` then stands for the group itself. */
+  constructor(
+    readonly user: User,
+    chat?: Chat,
+  ) {
+    this.chat = chat ?? {
       id: user.id,
       type: 'private',
       first_name: user.first_name,
