@@ -69,7 +69,7 @@ export const notifierService = defineService('notifier', notifierConfig, (runtim
     const uploads = new MediaUploads(media, redis, { namespace: config.NAMESPACE });
     const hooks: SendHooks = {
       // One take per request: an album is one request to Telegram's per-chat pace.
-      slot: () => budget.take(chatId, 'transactional'),
+      slot: (messages) => budget.take(chatId, 'transactional', messages),
       paused: (seconds) => budget.pause(seconds),
       media: (ref, kind) => uploads.resolve(ref, kind),
       max429s: MAX_INLINE_429S,
