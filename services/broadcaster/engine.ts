@@ -44,6 +44,8 @@ export interface EnginePorts {
   markUnreachable(telegramId: string, reason: string): Promise<void>;
   progress: ProgressReporter;
   concurrency: number;
+  /** How long a request that left may go unanswered before its outcome is taken as unknown. */
+  requestTimeoutMs: number;
   log: Logger;
 }
 
@@ -210,18 +212,34 @@ export class BroadcastEngine {
     if (this.stopping || this.status.get(id) !== 'running') {
       return { userId: recipient.userId, status: 'pending', release: true };
     }
+    // The answer's deadline runs from when the request leaves (a wait for the budget is not Telegram's delay).
+    let deadline: NodeJS.Timeout | undefined;
+    let giveUp: (error: Error) => void = () => undefined;
+    const noAnswer = new Promise<never>((_, reject) => (giveUp = reject));
     try {
-      await sendContent(this.ports.telegram, recipient.telegramId, row.content, {
-        slot: () => budget.take(recipient.telegramId, 'broadcast'),
-        paused: (seconds) => budget.pause(seconds),
-        media,
-        paid: row.paid,
-      });
+      await Promise.race([
+        noAnswer,
+        sendContent(this.ports.telegram, recipient.telegramId, row.content, {
+          slot: async () => {
+            clearTimeout(deadline);
+            await budget.take(recipient.telegramId, 'broadcast');
+            deadline = setTimeout(
+              () => giveUp(Object.assign(new Error('Telegram did not answer in time'), { code: 'ETIMEDOUT' })),
+              this.ports.requestTimeoutMs,
+            );
+          },
+          paused: (seconds) => budget.pause(seconds),
+          media,
+          paid: row.paid,
+        }),
+      ]);
       return { userId: recipient.userId, status: 'sent' };
     } catch (error) {
       const outcome = failureOutcome(recipient.userId, recipient.attempts, error);
       if (outcome.status === 'blocked') this.lastUnreachable = 0;
       return outcome;
+    } finally {
+      clearTimeout(deadline);
     }
   }
 

@@ -64,6 +64,7 @@ describe('broadcaster', function () {
       TELEGRAM_BOT_TOKEN: emulator.token,
       ADMIN_TELEGRAM_IDS: String(ADMIN_ID),
       BROADCAST_CONCURRENCY: '5',
+      BROADCAST_REQUEST_TIMEOUT_MS: '1500',
     });
     admin = emulator.user({ id: ADMIN_ID, first_name: 'Admin' });
     admin.sendText('/start');
@@ -312,6 +313,24 @@ describe('broadcaster', function () {
       );
       expect(owed.rowCount).to.equal(2);
     }
+  });
+
+  it('takes an unanswered request as ambiguous and never sends it again', async () => {
+    const lang = nextLanguage();
+    const members = await registerAudience(emulator, db.pool, 3, lang);
+    const photo = fileId('photo');
+    const campaignId = await campaign({ kind: 'photo', media: { fileId: photo }, caption: 'once' }, lang);
+    emulator.withholdAnswers('sendPhoto', 1);
+    await call(BroadcasterActions.start, { actor, campaignId });
+    expect(await finished(campaignId)).to.include({ total: 3, sent: 2, ambiguous: 1 });
+    // Telegram did deliver the one whose answer was lost; it is not sent a second time.
+    await delay(1000);
+    for (const m of members) expect(m.tg.messages().filter((x) => x.text === 'once')).to.have.length(1);
+    const { rows } = await db.pool.query<{ last_error: string }>(
+      `SELECT last_error FROM broadcast_recipients WHERE broadcast_id = $1 AND status = 'ambiguous'`,
+      [campaignId],
+    );
+    expect(rows[0]!.last_error).to.match(/ETIMEDOUT/);
   });
 
   it('chooses audiences: active within N days, depositors, a language; preview counts them and sends the draft', async () => {
