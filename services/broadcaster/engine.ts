@@ -12,6 +12,7 @@ import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
 import type { TelegramBudget } from '../../lib/telegram-budget';
 import { sendContent } from '../../lib/telegram-send';
+import { splitHtml } from '../../lib/telegram-text';
 import type { CampaignRow, Campaigns } from './campaigns';
 import { failureOutcome } from './outcome';
 import type { ProgressReporter } from './progress';
@@ -214,6 +215,7 @@ export class BroadcastEngine {
     }
     // The answer's deadline runs from when the request leaves (a wait for the budget is not Telegram's delay).
     let deadline: NodeJS.Timeout | undefined;
+    let requestLeft = false;
     let giveUp: (error: Error) => void = () => undefined;
     const noAnswer = new Promise<never>((_, reject) => (giveUp = reject));
     try {
@@ -223,6 +225,7 @@ export class BroadcastEngine {
           slot: async () => {
             clearTimeout(deadline);
             await budget.take(recipient.telegramId, 'broadcast');
+            requestLeft = true;
             deadline = setTimeout(
               () => giveUp(Object.assign(new Error('Telegram did not answer in time'), { code: 'ETIMEDOUT' })),
               this.ports.requestTimeoutMs,
@@ -237,10 +240,32 @@ export class BroadcastEngine {
     } catch (error) {
       const outcome = failureOutcome(recipient.userId, recipient.attempts, error);
       if (outcome.status === 'blocked') this.lastUnreachable = 0;
+      // A long text goes as several messages: once one has left, sending again could repeat the first parts.
+      if (requestLeft && outcome.status !== 'blocked' && this.multipart(row)) {
+        return {
+          ...outcome,
+          status: 'ambiguous',
+          release: false,
+          error: `after a part may have arrived: ${outcome.error ?? ''}`,
+        };
+      }
       return outcome;
     } finally {
       clearTimeout(deadline);
     }
+  }
+
+  private readonly parts = new Map<string, number>();
+
+  /** Whether the campaign's content is a text Telegram gets in several messages. */
+  private multipart(row: CampaignRow): boolean {
+    const id = String(row.id);
+    let parts = this.parts.get(id);
+    if (parts === undefined) {
+      parts = row.content.kind === 'text' ? splitHtml(row.content.text).length : 1;
+      this.parts.set(id, parts);
+    }
+    return parts > 1;
   }
 
   /** Rows 'sending' whose replica has no heartbeat any more become 'ambiguous'. */
