@@ -347,6 +347,22 @@ describe('broadcaster', function () {
     await creditTestDeposit(db.pool, members[4]!.userId, 10n ** 18n);
     const { count } = await callAction(users.broker, UsersActions.audienceSize, { language: lang });
     expect(count).to.equal(6);
+    // Banned and unreachable users are in no audience.
+    const [banned, gone] = await registerAudience(emulator, db.pool, 2, lang);
+    await db.pool.query('UPDATE users SET is_banned = true WHERE id = $1', [banned!.userId]);
+    await db.pool.query(`UPDATE users SET unreachable_at = now(), unreachable_reason = 'test' WHERE id = $1`, [
+      gone!.userId,
+    ]);
+    expect((await callAction(users.broker, UsersActions.audienceSize, { language: lang })).count).to.equal(6);
+    const page = await callAction(users.broker, UsersActions.audience, { language: lang, limit: 4 });
+    expect(page.recipients.map((r) => r.userId)).to.deep.equal(members.slice(0, 4).map((m) => m.userId));
+    const rest = await callAction(users.broker, UsersActions.audience, {
+      language: lang,
+      limit: 4,
+      afterUserId: page.next!,
+    });
+    expect(rest.recipients.map((r) => r.userId)).to.deep.equal(members.slice(4).map((m) => m.userId));
+    expect(rest.next).to.equal(null);
 
     const active = await call(BroadcasterActions.create, {
       actor,
