@@ -38,12 +38,28 @@ describe('a broadcaster killed mid-campaign', function () {
     return node;
   };
 
+  /**
+   * Waits until the client sees exactly `count` broadcaster nodes: a SIGKILLed one stays in its registry until the
+   * dead-node detector drops it, and a call routed to it meanwhile would be rejected.
+   */
+  const broadcastersSeen = (count: number) =>
+    eventually(
+      async () =>
+        bed.client.registry
+          .getNodeList({ onlyAvailable: true, withServices: true })
+          .filter((n) => (n.services as { name: string }[] | undefined)?.some((s) => s.name === 'broadcaster'))
+          .length === count,
+      `the client to see ${count} broadcaster node(s)`,
+      60_000,
+    );
+
   async function startCampaign(
     count: number,
+    replicas = 1,
   ): Promise<{ campaignId: string; members: AudienceMember[]; text: string }> {
     const lang = `q${String.fromCharCode(97 + language++)}`;
     const members = await registerAudience(bed.emulator, bed.pool, count, lang);
-    await bed.client.waitForServices(['broadcaster'], 30_000);
+    await broadcastersSeen(replicas);
     const { campaignId } = await callAction(bed.client, BroadcasterActions.create, {
       actor: ADMIN_ID,
       content: { kind: 'text', text: `campaign ${lang}` },
@@ -140,7 +156,7 @@ describe('a broadcaster killed mid-campaign', function () {
 
   it('two replicas share a campaign; one SIGKILLed, the other finishes it without sending anyone twice', async () => {
     const [a, b] = await Promise.all([spawnBroadcaster(), spawnBroadcaster()]);
-    const { campaignId, members, text } = await startCampaign(3000);
+    const { campaignId, members, text } = await startCampaign(3000, 2);
     await eventually(async () => (await sentCount(campaignId)) >= 800, 'sends before the kill', 120_000);
     await a!.kill('SIGKILL');
     await finished(campaignId);
