@@ -8,6 +8,7 @@ import { registerAudience, statusCounts, type AudienceMember } from '../support/
 import { startFaultBed, type FaultBed } from '../support/fault-bed';
 import type { NodeProcess } from '../support/node-process';
 import { eventually } from '../support/system';
+import type { SimulatedUser } from '../support/telegram-emulator';
 
 const ADMIN_ID = '5570001';
 /** Requests a replica keeps in flight: the most recipients one crash can leave ambiguous. */
@@ -22,11 +23,13 @@ describe('a broadcaster killed mid-campaign', function () {
   this.timeout(300_000);
   let bed: FaultBed;
   let language = 0;
+  let admin: SimulatedUser;
 
   before(async () => {
     bed = await startFaultBed({ prefix: 'broadcast-kill', env: BROADCASTER_ENV });
     bed.emulator.enforceLimits = false;
     bed.emulator.user({ id: Number(ADMIN_ID), first_name: 'Admin' }).sendText('/start');
+    admin = bed.emulator.user({ id: Number(ADMIN_ID) });
     await bed.spawn('users').started();
     await bed.client.waitForServices(['users'], 30_000);
   });
@@ -168,6 +171,9 @@ describe('a broadcaster killed mid-campaign', function () {
       [campaignId],
     );
     expect(Number(rows[0]!.n), 'replicas that sent').to.be.at.least(2);
+    // One progress message for the admin, kept by whichever replica holds its lease, ending as the report.
+    await admin.waitForMessage(new RegExp(`Broadcast #${campaignId} finished`), 60_000);
+    expect(admin.messages().filter((m) => m.text.includes(`#${campaignId}`))).to.have.length(1);
     await b!.kill('SIGTERM');
   });
 });
