@@ -186,10 +186,16 @@ export class BroadcastEngine {
     let writing: Promise<void> = Promise.resolve();
     const flush = () => {
       const batch = done.splice(0);
-      if (batch.length > 0) writing = writing.then(() => this.ports.recipients.record(id, this.replica, batch));
+      if (batch.length === 0) return writing;
+      // A failed write leaves its rows 'sending' under this live replica: recover() settles them next round.
+      writing = writing.then(() =>
+        this.ports.recipients
+          .record(id, this.replica, batch)
+          .catch((error) => this.ports.log.warn({ err: error, campaign_id: id }, 'recording outcomes failed')),
+      );
       return writing;
     };
-    const timer = setInterval(() => void flush().catch(() => undefined), FLUSH_EVERY_MS);
+    const timer = setInterval(() => void flush(), FLUSH_EVERY_MS);
     try {
       await pMap(
         claimed,
@@ -200,8 +206,7 @@ export class BroadcastEngine {
       );
     } finally {
       clearInterval(timer);
-      // A failed write leaves its rows 'sending' under this live replica: recover() settles them next round.
-      await flush().catch((error) => this.ports.log.warn({ err: error }, 'recording broadcast outcomes failed'));
+      await flush();
     }
     return true;
   }
