@@ -17,6 +17,10 @@ export interface GatewayKeys {
   session(telegramId: string | number): string;
   /** How one withdrawal dialog ended: the first of its Confirm and Cancel presses. */
   dialogOutcome(telegramId: string | number, dialogId: string): string;
+  /** The album items an admin sent in one broadcast dialog (hash: message_id → item). */
+  broadcastAlbum(telegramId: string | number, dialogId: string): string;
+  /** Set once the admin was told an album of this dialog is being collected (one notice per album). */
+  broadcastAlbumNotice(telegramId: string | number, dialogId: string, mediaGroupId: string): string;
 }
 
 /** The bot's user id: the part of its token before the colon. */
@@ -31,5 +35,8 @@ export function gatewayKeys(namespace: string, botToken: string): GatewayKeys {
     rate: (telegramId, window) => `${namespace}:rl:${telegramId}:${window}`,
     session: (telegramId) => `${namespace}:session:${telegramId}`,
     dialogOutcome: (telegramId, dialogId) => `${namespace}:withdraw-dialog:${telegramId}:${dialogId}`,
+    broadcastAlbum: (telegramId, dialogId) => `${namespace}:broadcast-album:${telegramId}:${dialogId}`,
+    broadcastAlbumNotice: (telegramId, dialogId, mediaGroupId) =>
+      `${namespace}:broadcast-album-notice:${telegramId}:${dialogId}:${mediaGroupId}`,
   };
 }
