@@ -5,6 +5,8 @@ import { common, loadVariables, type CommonConfig, type ConfigOf } from '../lib/
 import type { NodeConfig, ServiceDefinition } from '../lib/runtime';
 import { apiGatewayConfig } from '../gateway/config';
 import { botGatewayService } from './bot-gateway/bot-gateway.service';
+import { broadcasterService } from './broadcaster/broadcaster.service';
+import { broadcasterConfig } from './broadcaster/config';
 import { botGatewayConfig } from './bot-gateway/config';
 import { chainMonitorService } from './chain-monitor/chain-monitor.service';
 import { chainMonitorConfig } from './chain-monitor/config';
@@ -25,6 +27,7 @@ export const SERVICE_GROUPS = {
   'chain-monitor': [chainMonitorService],
   notifier: [notifierService],
   payout: [payoutService],
+  broadcaster: [broadcasterService],
   gateway: [apiGatewayService],
 } satisfies Record<string, ServiceDefinition[]>;
 
@@ -38,6 +41,7 @@ type AllVariables = typeof common.variables &
   typeof chainMonitorConfig.variables &
   typeof notifierConfig.variables &
   typeof payoutConfig.variables &
+  typeof broadcasterConfig.variables &
   typeof apiGatewayConfig.variables;
 
 /** Every variable of every service (what a process running all of them has). */
@@ -83,6 +87,7 @@ export function allVariables(): AllVariables {
     ...chainMonitorConfig.variables,
     ...notifierConfig.variables,
     ...payoutConfig.variables,
+    ...broadcasterConfig.variables,
     ...apiGatewayConfig.variables,
   };
 }

@@ -24,7 +24,7 @@ import { settleConfirmedDeposit, settleReorgedDeposit, type ChainFactPorts } fro
 import { checkLedger } from './checks';
 import { ledgerConfig } from './config';
 import { LEDGER_OUTBOX } from './deposits';
-import { referralEarnings, userBalance } from './queries';
+import { depositors, referralEarnings, userBalance } from './queries';
 import { booksForReconciliation, reconcile, type ChainDeposit, type PaidPayout } from './reconcile';
 import { accrueRewards } from './rewards';
 import { creditRules, rewardRules, withdrawalRules } from './rules';
@@ -107,6 +107,9 @@ export const ledgerService = defineService('ledger', ledgerConfig, (runtime) => 
         rules.levelThresholds.map((minimum, index) => ({ level: index + 1, minimum: toUnits(minimum) })),
       ),
       check: implement(LedgerActions.check, () => checkLedger(db.pool)),
+      depositors: implement(LedgerActions.depositors, async (ctx) => ({
+        userIds: await depositors(db.pool, ctx.params.userIds),
+      })),
       accrueRewards: implement(LedgerActions.accrueRewards, async () =>
         LedgerActions.accrueRewards.result.parse(await scheduledJobs().runNow(REWARD_CALCULATOR)),
       ),

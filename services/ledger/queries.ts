@@ -35,3 +35,13 @@ export async function isCredited(pool: pg.Pool, chainId: number, txHash: string,
   });
   return (rowCount ?? 0) > 0;
 }
+
+/** Which of the given users have at least one credited deposit (one reorged out of the chain does not count). */
+export async function depositors(pool: pg.Pool, userIds: readonly string[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const { rows } = await pool.query<{ user_id: string }>(
+    `SELECT DISTINCT user_id FROM deposits WHERE user_id = ANY($1::bigint[]) AND reorged_at IS NULL ORDER BY user_id`,
+    [userIds],
+  );
+  return rows.map((row) => String(row.user_id));
+}

@@ -6,6 +6,7 @@ import { implement, UsersActions } from '../../lib/contracts';
 import { serviceLogger } from '../../lib/logger';
 import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox';
 import { defineService } from '../../lib/runtime';
+import { audiencePage, audienceSize } from './audience';
 import { changeBan, USERS_OUTBOX } from './bans';
 import { usersConfig } from './config';
 import {
@@ -99,6 +100,12 @@ export const usersService = defineService('users', usersConfig, (runtime) => {
       }),
 
       bannedTelegramIds: implement(UsersActions.bannedTelegramIds, () => bannedTelegramIds(db.prisma)),
+
+      audience: implement(UsersActions.audience, (ctx) => audiencePage(db.pool, ctx.params)),
+
+      audienceSize: implement(UsersActions.audienceSize, async (ctx) => ({
+        count: await audienceSize(db.pool, ctx.params),
+      })),
     },
 
     started() {

@@ -1,0 +1,259 @@
+// The work loop every broadcaster replica runs: choose the recipients of started campaigns (one replica per
+// campaign, under a lease), claim small batches of pending recipients and send them concurrently within the bot's
+// budget, record each outcome, turn a dead replica's in-flight rows into 'ambiguous', and finish campaigns.
+// A replica is alive while its heartbeat key in Redis is (lib/lease.ts): a SIGKILLed one's key lapses in
+// HEARTBEAT_TTL_MS, so its rows are settled and the campaign goes on within a few seconds of a restart.
+import { randomBytes } from 'node:crypto';
+import pMap from 'p-map';
+import type { Telegram } from 'telegraf';
+import type { Audience, Contact, MessageContent } from '../../lib/contracts';
+import { Lease } from '../../lib/lease';
+import type { Logger } from '../../lib/logger';
+import type { Redis } from '../../lib/redis';
+import type { TelegramBudget } from '../../lib/telegram-budget';
+import { sendContent } from '../../lib/telegram-send';
+import type { CampaignRow, Campaigns } from './campaigns';
+import { failureOutcome } from './outcome';
+import type { ProgressReporter } from './progress';
+import type { Outcome, Recipients } from './recipients';
+
+export const HEARTBEAT_TTL_MS = 3_000;
+const IDLE_MS = 500;
+const RECOVER_EVERY_MS = 1_000;
+const UNREACHABLE_EVERY_MS = 10_000;
+const AUDIENCE_PAGE = 2_000;
+const MATERIALISE_LEASE_MS = 10_000;
+
+export interface EnginePorts {
+  campaigns: Campaigns;
+  recipients: Recipients;
+  redis: Redis;
+  namespace: string;
+  telegram: Telegram;
+  budgetFor(paid: boolean): TelegramBudget;
+  /** One page of a campaign's audience after `afterUserId` (depositors already filtered). */
+  audiencePage(
+    audience: Audience,
+    afterUserId: string | undefined,
+    limit: number,
+  ): Promise<{
+    recipients: Contact[];
+    next: string | null;
+  }>;
+  markUnreachable(telegramId: string, reason: string): Promise<void>;
+  progress: ProgressReporter;
+  concurrency: number;
+  log: Logger;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const fileIdOnly = (content: MessageContent) => async (ref: { fileId: string } | { mediaId: string }) => {
+  if ('fileId' in ref) return ref.fileId;
+  // Campaigns store their content with file_ids (resolved at preview or start), never stored media.
+  throw new Error(`broadcast content still refers to stored media ${ref.mediaId} (${content.kind})`);
+};
+
+export class BroadcastEngine {
+  private heartbeat: Lease | undefined;
+  private replica = '';
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  /** Each campaign's status as this replica last read it (sends stop soon after a pause or cancel). */
+  private readonly status = new Map<string, CampaignRow['status']>();
+  private readonly materialising = new Map<string, Promise<void>>();
+  private lastRecover = 0;
+  private lastUnreachable = 0;
+  private next = 0;
+
+  constructor(private readonly ports: EnginePorts) {}
+
+  get replicaId(): string {
+    return this.replica;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.loop = this.run();
+  }
+
+  /** Finishes the sends in flight and records them; what was claimed but not yet sent goes back to pending. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    await Promise.all(this.materialising.values());
+    await this.heartbeat?.release();
+    await this.ports.progress.stop();
+  }
+
+  /** Something changed (an action on this replica): look again now instead of after the idle pause. */
+  poke(campaignId?: string, status?: CampaignRow['status']): void {
+    if (campaignId && status) this.status.set(campaignId, status);
+    this.wake?.();
+  }
+
+  private heartbeatKey(replica: string) {
+    return `${this.ports.namespace}:broadcaster:replica:${replica}`;
+  }
+
+  private async alive(): Promise<boolean> {
+    if (this.heartbeat?.held) return true;
+    // First start, or the heartbeat lapsed (Redis away): a new identity, so old claims are judged on their own.
+    const replica = `${process.pid}-${randomBytes(6).toString('hex')}`;
+    const lease = await Lease.acquire(this.ports.redis, this.heartbeatKey(replica), { ttlMs: HEARTBEAT_TTL_MS }).catch(
+      () => null,
+    );
+    if (!lease) return false;
+    void this.heartbeat?.release();
+    this.heartbeat = lease;
+    this.replica = replica;
+    return true;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let worked = false;
+      try {
+        worked = await this.tick();
+      } catch (error) {
+        this.ports.log.warn({ err: error }, 'broadcast round failed; trying again');
+        await sleep(1000);
+      }
+      if (!worked && !this.stopping) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, IDLE_MS);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  /** One round; true when it sent something (so the next round starts at once). */
+  private async tick(): Promise<boolean> {
+    if (!(await this.alive())) return false;
+    const open = await this.ports.campaigns.open();
+    for (const row of open) this.status.set(String(row.id), row.status);
+    const now = Date.now();
+    if (now - this.lastRecover >= RECOVER_EVERY_MS) {
+      this.lastRecover = now;
+      await this.recover(open.map((r) => String(r.id)));
+    }
+    if (now - this.lastUnreachable >= UNREACHABLE_EVERY_MS) {
+      this.lastUnreachable = now;
+      await this.reportUnreachable();
+    }
+    void this.ports.progress.tick(open);
+
+    const running = open.filter((r) => r.status === 'running');
+    for (const row of running) if (row.total === null) this.materialise(row);
+    if (running.length === 0 || this.stopping) return false;
+    // Round robin over running campaigns, one batch each round.
+    for (let i = 0; i < running.length; i++) {
+      const row = running[(this.next + i) % running.length]!;
+      const sent = await this.sendBatch(row);
+      if (sent) {
+        this.next = (this.next + i + 1) % running.length;
+        return true;
+      }
+      if (row.total !== null) await this.ports.campaigns.finishIfDone(String(row.id));
+    }
+    return false;
+  }
+
+  private async sendBatch(row: CampaignRow): Promise<boolean> {
+    const id = String(row.id);
+    const claimed = await this.ports.recipients.claim(id, this.replica, this.ports.concurrency);
+    if (claimed.length === 0) return false;
+    const budget = this.ports.budgetFor(row.paid);
+    const media = fileIdOnly(row.content);
+    const outcomes = await pMap(
+      claimed,
+      async (recipient): Promise<Outcome> => {
+        // Paused, cancelled or stopping since the claim: not sent, back to pending.
+        if (this.stopping || this.status.get(id) !== 'running') {
+          return { userId: recipient.userId, status: 'pending', release: true };
+        }
+        try {
+          await sendContent(this.ports.telegram, recipient.telegramId, row.content, {
+            slot: () => budget.take(recipient.telegramId, 'broadcast'),
+            paused: (seconds) => budget.pause(seconds),
+            media,
+            paid: row.paid,
+          });
+          return { userId: recipient.userId, status: 'sent' };
+        } catch (error) {
+          return failureOutcome(recipient.userId, recipient.attempts, error);
+        }
+      },
+      { concurrency: this.ports.concurrency },
+    );
+    await this.ports.recipients.record(id, this.replica, outcomes);
+    const blocked = outcomes.filter((o) => o.status === 'blocked');
+    if (blocked.length > 0) this.lastUnreachable = 0;
+    return true;
+  }
+
+  /** Rows 'sending' whose replica has no heartbeat any more become 'ambiguous'. */
+  private async recover(campaignIds: string[]): Promise<void> {
+    if (this.ports.redis.status !== 'ready') return; // liveness cannot be told: wait
+    for (const replica of await this.ports.recipients.claimants(campaignIds)) {
+      if (replica === this.replica) continue;
+      if ((await this.ports.redis.exists(this.heartbeatKey(replica))) === 1) continue;
+      const n = await this.ports.recipients.abandon(campaignIds, replica);
+      if (n > 0)
+        this.ports.log.warn({ replica, recipients: n }, 'a stopped replica left recipients in flight: ambiguous');
+    }
+  }
+
+  /** Tells users about recipients Telegram refused for good; a users without the action is asked again later. */
+  private async reportUnreachable(): Promise<void> {
+    const owed = await this.ports.recipients.unreachableOwed(await this.ports.campaigns.recentIds());
+    for (const r of owed) {
+      try {
+        await this.ports.markUnreachable(r.telegramId, r.reason);
+        await this.ports.recipients.unreachableMarked(r.campaignId, r.userId);
+      } catch (error) {
+        this.ports.log.debug({ err: error, user_id: r.userId }, 'users.markUnreachable failed; asking again later');
+        return;
+      }
+    }
+  }
+
+  /** Pages the audience into broadcast_recipients from the campaign's cursor, under a lease (one replica). */
+  private materialise(row: CampaignRow): void {
+    const id = String(row.id);
+    if (this.materialising.has(id)) return;
+    const work = (async () => {
+      const lease = await Lease.acquire(this.ports.redis, `${this.ports.namespace}:broadcaster:audience:${id}`, {
+        ttlMs: MATERIALISE_LEASE_MS,
+      });
+      if (!lease) return;
+      try {
+        const fresh = await this.ports.campaigns.get(id);
+        let cursor = fresh?.audience_cursor ?? undefined;
+        if (!fresh || fresh.total !== null) return;
+        for (;;) {
+          if (this.stopping || this.status.get(id) === 'cancelled') return;
+          const page = await this.ports.audiencePage(row.audience, cursor ?? undefined, AUDIENCE_PAGE);
+          lease.assertHeld();
+          await this.ports.recipients.addPage(id, page.recipients, page.next);
+          this.wake?.();
+          if (page.next === null) break;
+          cursor = page.next;
+        }
+        this.ports.log.info({ campaign_id: id }, 'broadcast recipients chosen');
+      } finally {
+        await lease.release();
+      }
+    })()
+      .catch((error) => this.ports.log.warn({ err: error, campaign_id: id }, 'choosing recipients failed; again soon'))
+      .finally(() => this.materialising.delete(id));
+    this.materialising.set(id, work);
+  }
+}
