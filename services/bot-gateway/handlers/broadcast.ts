@@ -4,7 +4,7 @@
 // older dialog is answered as stale. Campaign control: the bc:<action>:<id> buttons of the broadcaster's progress
 // message, and /broadcasts with the same actions.
 import type { Message } from 'telegraf/types';
-import type { Audience } from '../../../lib/contracts';
+import { CampaignStatus, type Audience } from '../../../lib/contracts';
 import { t } from '../../../lib/i18n';
 import type { AlbumStore } from '../broadcast-albums';
 import type { Broadcasts, ControlAction } from '../broadcast-backend';
@@ -18,7 +18,7 @@ import {
   contentPrompt,
   type AudienceChoice,
 } from '../broadcast-keyboards';
-import { audienceText, campaignsText } from '../broadcast-views';
+import { audienceText, campaignsText, statusText } from '../broadcast-views';
 import type { BotContext, BroadcastDialog, BroadcastStep } from '../context';
 import { refusalOf } from '../withdrawal-views';
 import { removeButtons, replaceMessage, say, type BotDeps } from './common';
@@ -68,6 +68,9 @@ function broadcasterRefusal(ctx: BotContext, error: unknown, campaignId?: string
   ctx.gateway.log.info({ refusal: refusal.type, campaign_id: campaignId }, 'broadcaster refused');
   const lang = ctx.gateway.lang;
   if (/NOT_FOUND/.test(refusal.type) && campaignId) return t(lang, 'broadcast.admin.not_found', { id: campaignId });
+  const status = CampaignStatus.safeParse(refusal.data['status']);
+  if (/WRONG_STATE/.test(refusal.type) && campaignId && status.success)
+    return t(lang, 'broadcast.admin.wrong_state', { id: campaignId, status: statusText(lang, status.data) });
   return t(lang, 'broadcast.admin.refused', { reason: (error as Error).message });
 }
 

@@ -130,6 +130,14 @@ export class SimulatedUser {
     );
   }
 
+  /**
+   * What a modified client can do: a callback query with any callback_data under a bot message of this chat,
+   * whether or not the message has such a button (forged or outdated data).
+   */
+  sendCallbackData(message: MessageRef, callbackData: string): CallbackQuery {
+    return this.press(message, () => true, 'any data', callbackData);
+  }
+
   /** Presses the inline callback button whose label is `text`. */
   pressButtonWithText(message: MessageRef, text: string): CallbackQuery {
     return this.press(message, (b) => b.text === text && b.callback_data !== undefined, `text ${JSON.stringify(text)}`);
@@ -228,7 +236,12 @@ export class SimulatedUser {
     });
   }
 
-  private press(ref: MessageRef, pick: (button: InlineKeyboardButton) => boolean, what: string): CallbackQuery {
+  private press(
+    ref: MessageRef,
+    pick: (button: InlineKeyboardButton) => boolean,
+    what: string,
+    forgedData?: string,
+  ): CallbackQuery {
     if (this.state.blocked) throw new Error(`user ${this.id} has blocked the bot and cannot press its buttons`);
     const messageId = typeof ref === 'number' ? ref : ref.message_id;
     const stored = this.state.get(messageId);
@@ -237,7 +250,10 @@ export class SimulatedUser {
         `user ${this.id}: no message #${messageId} from the bot in this chat${stored?.deleted ? ' (it was deleted)' : ''}`,
       );
     }
-    const button = inlineButtons(stored.message.reply_markup).find(pick);
+    const button =
+      forgedData !== undefined
+        ? { text: '', callback_data: forgedData }
+        : inlineButtons(stored.message.reply_markup).find(pick);
     if (!button) {
       throw new Error(
         `message #${messageId} has no inline button with ${what}; it has ${describeButtons(stored.message.reply_markup)}`,
