@@ -368,4 +368,24 @@ describe('broadcast dialog', function () {
     expect(Number(/Sent: (\d+)/.exec(report.text)?.[1])).to.equal(got.length);
     for (const messages of received(everyone, before)) expect(messages.length).to.be.at.most(1);
   });
+  // Last: it stops the broadcaster.
+  it('says the broadcaster is unavailable and keeps the dialog where it was while it is away', async () => {
+    await node.broker.destroyService('broadcaster');
+    const countBefore = (await campaigns()).length;
+    await startDialog();
+    await send(admin, 'While it is away', /Add link buttons/);
+    const audience = await press(
+      admin,
+      admin.lastMessage()!,
+      buttonsOf(admin.lastMessage()!).find((d) => d.startsWith('bcd:skip:'))!,
+      /Who gets it/,
+    );
+    const all = buttonsOf(audience).find((d) => d.endsWith(':all'))!;
+    await press(admin, audience, all, /temporarily unavailable/);
+    // The same buttons still stand, and so does the dialog: a typed audience is taken at the same step.
+    const again = await press(admin, audience, all, /temporarily unavailable/);
+    expect(again.text).to.contain('try again');
+    await send(admin, 'ru', /temporarily unavailable/);
+    expect((await campaigns()).length).to.equal(countBefore);
+  });
 });

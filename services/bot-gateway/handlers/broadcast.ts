@@ -219,8 +219,9 @@ export async function chooseAudience(
   const dialog = currentDialog(ctx, dialogId, 'audience');
   if (!dialog) return answerStale(ctx, dialogId);
   await ctx.answerCbQuery();
-  await removeButtons(ctx);
   await prepare(ctx, deps, dialog, AUDIENCES[choice]);
+  // Only now: should the broadcaster be away (prepare throws), the same buttons can be pressed again.
+  await removeButtons(ctx);
 }
 
 async function takeTypedAudience(
