@@ -2,7 +2,9 @@
 // the bot-gateway, users and the real broadcaster on PostgreSQL, Redis and NATS. Recipients are emulator users
 // registered with /start; what they receive is read from the emulator's record.
 import { expect } from 'chai';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { apiGatewayService } from '../../gateway/api.service';
 import type { Config } from '../../services';
 import { createRedis, type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
@@ -387,5 +389,123 @@ describe('broadcast dialog', function () {
     expect(again.text).to.contain('try again');
     await send(admin, 'ru', /temporarily unavailable/);
     expect((await campaigns()).length).to.equal(countBefore);
+  });
+});
+
+// Two bot-gateway replicas behind the webhook: each dialog begins on one replica and ends on the other (the first
+// is taken away halfway), so everything it remembers lives in Redis and nowhere else.
+describe('broadcast dialog across two bot-gateway replicas (webhook)', function () {
+  this.timeout(180_000);
+  const secret = `secret_${randomBytes(8).toString('hex')}`;
+  let db: TestDatabase;
+  let redis: Redis;
+  let emulator: TelegramEmulator;
+  let apiNode: Node;
+  let first: Node;
+  let second: Node | undefined;
+  let namespace: string;
+  let admin: SimulatedUser;
+  let users: SimulatedUser[];
+  let webhookConfig: Config;
+
+  /** The nodes the HTTP gateway hands Telegram's updates to (none until the first replica is known). */
+  const handlers = (): string[] => {
+    const list = apiNode.broker.registry.getActionEndpoints('bot-gateway.handleUpdate') as
+      { endpoints: { isAvailable: boolean; node: { id: string } }[] } | undefined;
+    return (list?.endpoints ?? []).filter((e) => e.isAvailable).map((e) => e.node.id);
+  };
+
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  before(async () => {
+    db = await createTestDatabase('broadcast_dialog_replicas');
+    redis = createRedis('redis://127.0.0.1:6379');
+    emulator = new TelegramEmulator({ enforceLimits: false });
+    await emulator.start();
+    const base = {
+      DATABASE_URL: db.url,
+      TELEGRAM_BOT_TOKEN: emulator.token,
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+      RATE_LIMIT_MAX_REQUESTS: '1000',
+      ADMIN_TELEGRAM_IDS: String(ADMIN),
+    };
+    const apiConfig = testConfig(base);
+    namespace = apiConfig.NAMESPACE;
+    apiNode = await startNode(apiConfig, [apiGatewayService], { db, redis, broker: { nodeID: `${namespace}-api` } });
+    const port = (
+      apiNode.broker.getLocalService('api') as unknown as { server: { address(): AddressInfo } }
+    ).server.address().port;
+    // Telegram insists on https; the emulator delivers https URLs over plain HTTP, as a TLS proxy would.
+    webhookConfig = testConfig({
+      ...base,
+      NAMESPACE: namespace,
+      TELEGRAM_WEBHOOK_DOMAIN: `https://127.0.0.1:${port}`,
+      TELEGRAM_WEBHOOK_SECRET: secret,
+    });
+    first = await startNode(webhookConfig, [usersService, broadcasterService, botGatewayService], {
+      db,
+      redis,
+      broker: { nodeID: `${namespace}-first` },
+    });
+    await until(() => handlers().length === 1, 'the first replica');
+    admin = emulator.user({ id: ADMIN, language_code: 'en', first_name: 'Admin' });
+    users = Array.from({ length: 2 }, () => emulator.user({ language_code: 'en' }));
+    await Promise.all(users.map((u) => send(u, '/start', /Welcome/)));
+  });
+
+  after(async () => {
+    await second?.stop();
+    await first?.stop();
+    await apiNode?.stop();
+    await emulator?.stop();
+    if (namespace) await deleteNamespaceKeys(redis, namespace);
+    redis?.disconnect();
+    await db?.drop();
+    if (namespace) await deleteNamespaceStreams(namespace);
+  });
+
+  /** From now on only the second replica handles updates. */
+  async function handOver(): Promise<void> {
+    await emulator.waitForIdle(20_000);
+    second = await startNode(webhookConfig, [botGatewayService], {
+      db,
+      redis,
+      broker: { nodeID: `${namespace}-second` },
+    });
+    await until(() => handlers().length === 2, 'the second replica');
+    await first.broker.destroyService('bot-gateway');
+    await until(() => handlers().join() === `${namespace}-second`, 'the first replica to be gone');
+  }
+
+  it('begins a dialog on one replica and finishes it on the other: an album, its preview, Send', async () => {
+    const prompt = await send(admin, '/broadcast', /New broadcast/);
+    const items = admin.sendAlbum([{ kind: 'photo', caption: 'Two replicas' }, { kind: 'photo' }]);
+    const fileIds = items.map((m) => m.photo!.at(-1)!.file_id);
+    const notice = await admin.waitForMessage((m) => m.message_id > prompt.message_id && /Album received/.test(m.text));
+
+    await handOver();
+
+    const done = buttonsOf(notice).find((d) => d.startsWith('bcd:done:'))!;
+    const audience = await press(admin, notice, done, /Album of 2 items taken/);
+    const all = buttonsOf(audience).find((d) => d.endsWith(':all'))!;
+    const confirmation = await press(admin, audience, all, /Send to 2 users\?/);
+    const id = /campaign #(\d+)/.exec(confirmation.text)![1]!;
+    const start = admin.pressButton(
+      confirmation,
+      buttonsOf(confirmation).find((d) => d.startsWith('bcd:send:'))!,
+    );
+    await admin.waitForMessage(() => admin.callbackAnswers().some((a) => a.callback_query_id === start.id));
+    await admin.waitForMessage(new RegExp(`Broadcast #${id} finished`), 60_000);
+    for (const user of users) {
+      const album = user.messages().filter((m) => m.media_group_id !== undefined);
+      expect(album.map((m) => m.media?.file_id)).to.deep.equal(fileIds);
+      expect(album[0]!.text).to.equal('Two replicas');
+    }
   });
 });
