@@ -13,6 +13,8 @@ export interface GatewayKeys {
   banVersion(telegramId: string | number): string;
   /** Update counter of one user in one fixed rate-limit window. */
   rate(telegramId: string | number, window: number): string;
+  /** Present once an album's first item was counted by the rate limit (the album counts as one update). */
+  rateAlbum(telegramId: string | number, mediaGroupId: string): string;
   /** The user's small dialog state (JSON). */
   session(telegramId: string | number): string;
   /** How one withdrawal dialog ended: the first of its Confirm and Cancel presses. */
@@ -33,6 +35,7 @@ export function gatewayKeys(namespace: string, botToken: string): GatewayKeys {
     ban: (telegramId) => `${namespace}:ban:${telegramId}`,
     banVersion: (telegramId) => `${namespace}:ban-version:${telegramId}`,
     rate: (telegramId, window) => `${namespace}:rl:${telegramId}:${window}`,
+    rateAlbum: (telegramId, mediaGroupId) => `${namespace}:rl-album:${telegramId}:${mediaGroupId}`,
     session: (telegramId) => `${namespace}:session:${telegramId}`,
     dialogOutcome: (telegramId, dialogId) => `${namespace}:withdraw-dialog:${telegramId}:${dialogId}`,
     broadcastAlbum: (telegramId, dialogId) => `${namespace}:broadcast-album:${telegramId}:${dialogId}`,
