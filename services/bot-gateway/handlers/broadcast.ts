@@ -96,8 +96,11 @@ async function askAudience(ctx: BotContext, dialog: BroadcastDialog, prefix?: st
   await say(ctx, prefix ? `${prefix}\n\n${ask}` : ask, audiencePrompt(lang, dialog.id));
 }
 
-/** /broadcast: a new dialog (replacing any earlier one). */
-export async function startBroadcast(ctx: BotContext): Promise<void> {
+/** /broadcast: a new dialog (replacing any earlier one, whose unsent draft is cancelled). */
+export async function startBroadcast(ctx: BotContext, deps: BroadcastDeps): Promise<void> {
+  const earlier = ctx.gateway.session.broadcast;
+  if (earlier?.campaignId && (await deps.settleDialog(ctx.from!.id, earlier.id, 'cancelled')) === 'cancelled')
+    await cancelDraft(ctx, deps, earlier.campaignId);
   const dialog: BroadcastDialog = { id: newDialogId(), step: 'content' };
   ctx.gateway.session.broadcast = dialog;
   ctx.gateway.session.awaiting = 'broadcast';
