@@ -1,4 +1,4 @@
-// `npm run bench [-- ledger|ledger-holds|ledger-latency|ledger-hot-row|payouts|chain|faults]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
+// `npm run bench [-- ledger|ledger-holds|ledger-latency|ledger-hot-row|payouts|chain|faults|broadcast|broadcast-100k]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { benchLedger } from './ledger';
 import { machine } from './stats';
@@ -111,6 +111,48 @@ if (run('faults')) {
     `notifier kills: ${faults.notifierKill.recipientsWithTwo} recipient(s) got a resent credit notice; ` +
       `ledger kills: ${faults.ledgerKill.failed} of ${faults.ledgerKill.calls} calls failed`,
   );
+}
+
+// Not in the default run (long): `npm run bench -- broadcast broadcast-100k`. BENCH_BROADCAST_RECIPIENTS scales them.
+const broadcastRecipients = (fallback: number) => Number(process.env.BENCH_BROADCAST_RECIPIENTS ?? fallback);
+
+if (wanted.includes('broadcast')) {
+  const { benchBroadcast } = await import('./broadcast');
+  const broadcast = await benchBroadcast({ recipients: broadcastRecipients(10_000) });
+  results.broadcast = broadcast;
+  console.log('\nBroadcast: one campaign at the free limit (emulator enforces 30/s), then paid at 1,000/s');
+  const row = (c: typeof broadcast.paid) => ({
+    recipients: c.recipients,
+    seconds: c.seconds,
+    'sent/s': c.perSecond,
+    '% of rate': c.percentOfRate,
+    '429s': c.tooManyRequests,
+    ambiguous: c.ambiguous,
+  });
+  console.table({ 'free (30/s)': row(broadcast.free), 'paid (1,000/s)': row(broadcast.paid) });
+  console.table({
+    [`${broadcast.free.transactional.messages} transactional messages meanwhile (ms)`]:
+      broadcast.free.transactional.latencyMs,
+  });
+}
+
+if (wanted.includes('broadcast-100k')) {
+  const { benchBroadcast100k } = await import('./broadcast');
+  const big = await benchBroadcast100k({ recipients: broadcastRecipients(100_000) });
+  results.broadcast100k = big;
+  console.log(`\nBroadcast: ${big.recipients} recipients at 1,000/s, the broadcaster SIGKILLed halfway`);
+  console.table({
+    [`${big.recipients} recipients`]: {
+      'RSS MB (idle)': big.rssMb.idle,
+      'RSS MB (first run)': big.rssMb.firstRun,
+      'RSS MB (after restart)': big.rssMb.afterRestart,
+      'resume ms (from spawn)': big.resumeMs.fromSpawn,
+      'resume ms (from started)': big.resumeMs.fromStarted,
+      sent: big.sent,
+      ambiguous: big.ambiguous,
+      seconds: big.seconds,
+    },
+  });
 }
 
 await mkdir('bench/results', { recursive: true });

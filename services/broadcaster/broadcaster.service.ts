@@ -193,6 +193,7 @@ export const broadcasterService = defineService('broadcaster', broadcasterConfig
         },
         progress: reporter,
         concurrency: config.BROADCAST_CONCURRENCY,
+        requestTimeoutMs: config.BROADCAST_REQUEST_TIMEOUT_MS,
         log,
       });
       engine.start();

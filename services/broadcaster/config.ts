@@ -27,5 +27,10 @@ export const broadcasterConfig = defineConfig({
     default: '20',
     parse: integer(1, 1000),
   },
+  BROADCAST_REQUEST_TIMEOUT_MS: {
+    description: 'How long a broadcast request may go unanswered before its outcome is taken as unknown (never resent)',
+    default: '30000',
+    parse: integer(100, 600000),
+  },
 });
 export type BroadcasterConfig = CommonConfig & ConfigOf<typeof broadcasterConfig.variables>;

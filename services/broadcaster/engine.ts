@@ -12,13 +12,15 @@ import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
 import type { TelegramBudget } from '../../lib/telegram-budget';
 import { sendContent } from '../../lib/telegram-send';
+import { splitHtml } from '../../lib/telegram-text';
 import type { CampaignRow, Campaigns } from './campaigns';
 import { failureOutcome } from './outcome';
 import type { ProgressReporter } from './progress';
-import type { Outcome, Recipients } from './recipients';
+import type { Claimed, Outcome, Recipients } from './recipients';
 
 export const HEARTBEAT_TTL_MS = 3_000;
 const IDLE_MS = 500;
+const FLUSH_EVERY_MS = 100;
 const RECOVER_EVERY_MS = 1_000;
 const UNREACHABLE_EVERY_MS = 10_000;
 const AUDIENCE_PAGE = 2_000;
@@ -43,6 +45,8 @@ export interface EnginePorts {
   markUnreachable(telegramId: string, reason: string): Promise<void>;
   progress: ProgressReporter;
   concurrency: number;
+  /** How long a request that left may go unanswered before its outcome is taken as unknown. */
+  requestTimeoutMs: number;
   log: Logger;
 }
 
@@ -172,39 +176,105 @@ export class BroadcastEngine {
     if (claimed.length === 0) return false;
     const budget = this.ports.budgetFor(row.paid);
     const media = fileIdOnly(row.content);
-    const outcomes = await pMap(
-      claimed,
-      async (recipient): Promise<Outcome> => {
-        // Paused, cancelled or stopping since the claim: not sent, back to pending.
-        if (this.stopping || this.status.get(id) !== 'running') {
-          return { userId: recipient.userId, status: 'pending', release: true };
-        }
-        try {
-          await sendContent(this.ports.telegram, recipient.telegramId, row.content, {
-            slot: () => budget.take(recipient.telegramId, 'broadcast'),
-            paused: (seconds) => budget.pause(seconds),
-            media,
-            paid: row.paid,
-          });
-          return { userId: recipient.userId, status: 'sent' };
-        } catch (error) {
-          return failureOutcome(recipient.userId, recipient.attempts, error);
-        }
-      },
-      { concurrency: this.ports.concurrency },
-    );
-    await this.ports.recipients.record(id, this.replica, outcomes);
-    const blocked = outcomes.filter((o) => o.status === 'blocked');
-    if (blocked.length > 0) this.lastUnreachable = 0;
+    // Outcomes are written every FLUSH_EVERY_MS as they come, so a crash leaves ambiguous only the recipients
+    // whose request was in flight or whose outcome was not yet written, not the whole batch.
+    const done: Outcome[] = [];
+    let writing: Promise<void> = Promise.resolve();
+    const flush = () => {
+      const batch = done.splice(0);
+      if (batch.length > 0) writing = writing.then(() => this.ports.recipients.record(id, this.replica, batch));
+      return writing;
+    };
+    const timer = setInterval(() => void flush().catch(() => undefined), FLUSH_EVERY_MS);
+    try {
+      await pMap(
+        claimed,
+        async (recipient) => {
+          done.push(await this.sendOne(id, row, recipient, budget, media));
+        },
+        { concurrency: this.ports.concurrency },
+      );
+    } finally {
+      clearInterval(timer);
+      // A failed write leaves its rows 'sending' under this live replica: recover() settles them next round.
+      await flush().catch((error) => this.ports.log.warn({ err: error }, 'recording broadcast outcomes failed'));
+    }
     return true;
+  }
+
+  private async sendOne(
+    id: string,
+    row: CampaignRow,
+    recipient: Claimed,
+    budget: TelegramBudget,
+    media: ReturnType<typeof fileIdOnly>,
+  ): Promise<Outcome> {
+    // Paused, cancelled or stopping since the claim: not sent, back to pending.
+    if (this.stopping || this.status.get(id) !== 'running') {
+      return { userId: recipient.userId, status: 'pending', release: true };
+    }
+    // The answer's deadline runs from when the request leaves (a wait for the budget is not Telegram's delay).
+    let deadline: NodeJS.Timeout | undefined;
+    let requestLeft = false;
+    let giveUp: (error: Error) => void = () => undefined;
+    const noAnswer = new Promise<never>((_, reject) => (giveUp = reject));
+    try {
+      await Promise.race([
+        noAnswer,
+        sendContent(this.ports.telegram, recipient.telegramId, row.content, {
+          slot: async () => {
+            clearTimeout(deadline);
+            await budget.take(recipient.telegramId, 'broadcast');
+            requestLeft = true;
+            deadline = setTimeout(
+              () => giveUp(Object.assign(new Error('Telegram did not answer in time'), { code: 'ETIMEDOUT' })),
+              this.ports.requestTimeoutMs,
+            );
+          },
+          paused: (seconds) => budget.pause(seconds),
+          media,
+          paid: row.paid,
+        }),
+      ]);
+      return { userId: recipient.userId, status: 'sent' };
+    } catch (error) {
+      const outcome = failureOutcome(recipient.userId, recipient.attempts, error);
+      if (outcome.status === 'blocked') this.lastUnreachable = 0;
+      // A long text goes as several messages: once one has left, sending again could repeat the first parts.
+      if (requestLeft && outcome.status !== 'blocked' && this.multipart(row)) {
+        return {
+          ...outcome,
+          status: 'ambiguous',
+          release: false,
+          error: `after a part may have arrived: ${outcome.error ?? ''}`,
+        };
+      }
+      return outcome;
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  private readonly parts = new Map<string, number>();
+
+  /** Whether the campaign's content is a text Telegram gets in several messages. */
+  private multipart(row: CampaignRow): boolean {
+    const id = String(row.id);
+    let parts = this.parts.get(id);
+    if (parts === undefined) {
+      parts = row.content.kind === 'text' ? splitHtml(row.content.text).length : 1;
+      this.parts.set(id, parts);
+    }
+    return parts > 1;
   }
 
   /** Rows 'sending' whose replica has no heartbeat any more become 'ambiguous'. */
   private async recover(campaignIds: string[]): Promise<void> {
     if (this.ports.redis.status !== 'ready') return; // liveness cannot be told: wait
     for (const replica of await this.ports.recipients.claimants(campaignIds)) {
-      if (replica === this.replica) continue;
-      if ((await this.ports.redis.exists(this.heartbeatKey(replica))) === 1) continue;
+      // Between batches this replica has nothing in flight: its own rows still 'sending' are outcomes it failed
+      // to write (a database hiccup), as unknown as a dead replica's.
+      if (replica !== this.replica && (await this.ports.redis.exists(this.heartbeatKey(replica))) === 1) continue;
       const n = await this.ports.recipients.abandon(campaignIds, replica);
       if (n > 0)
         this.ports.log.warn({ replica, recipients: n }, 'a stopped replica left recipients in flight: ambiguous');

@@ -171,6 +171,11 @@ export class ProgressReporter {
       return true;
     } catch (error) {
       const failure = telegramError(error);
+      // The admin blocked the bot or never started it: nothing to show the progress in; the campaign goes on.
+      if (failure?.code === 403 || (failure?.code === 400 && /chat not found/i.test(failure.description))) {
+        this.ports.log.warn({ campaign_id: String(row.id), chat_id: chatId }, 'cannot show broadcast progress');
+        return true;
+      }
       if (failure?.code === 429) await budget.pause(failure.retryAfterSeconds ?? 1);
       else if (!(error instanceof RetryLaterError)) {
         this.ports.log.warn({ err: error, campaign_id: String(row.id) }, 'broadcast progress message failed');

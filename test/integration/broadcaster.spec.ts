@@ -1,0 +1,432 @@
+// broadcaster on real parts: users and ledger beside it (audiences, depositors), PostgreSQL, Redis, NATS
+// JetStream, and the Bot API emulator whose record shows what every recipient got. Each test gives its users a
+// language code of its own, so an audience "by language" keeps the tests apart.
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../../services';
+import {
+  BroadcasterActions,
+  callAction,
+  UsersActions,
+  type AuditEntry,
+  type MessageContent,
+} from '../../lib/contracts';
+import { createRedis, type Redis } from '../../lib/redis';
+import { startNode, type Node } from '../../lib/runtime';
+import { broadcasterService } from '../../services/broadcaster/broadcaster.service';
+import { ledgerService } from '../../services/ledger/ledger.service';
+import { usersService } from '../../services/users/users.service';
+import {
+  auditProbe,
+  recipientStatuses,
+  registerAudience,
+  statusCounts,
+  type AudienceMember,
+} from '../support/broadcast';
+import { testConfig } from '../support/config';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { creditTestDeposit } from '../support/deposits';
+import { deleteNamespaceStreams } from '../support/nats';
+import { deleteNamespaceKeys } from '../support/redis';
+import { eventually } from '../support/system';
+import { TelegramEmulator, type SimulatedUser } from '../support/telegram-emulator';
+
+const ADMIN_ID = 5_560_001;
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('broadcaster', function () {
+  this.timeout(120_000);
+  let db: TestDatabase;
+  let redis: Redis;
+  let emulator: TelegramEmulator;
+  let namespace: string;
+  let config: Config;
+  let users: Node;
+  let broadcaster: Node;
+  let probe: Node;
+  let admin: SimulatedUser;
+  const audit: AuditEntry[] = [];
+  let language = 0;
+  /** A language code of the test's own: "qa", "qb", … */
+  const nextLanguage = () => `q${String.fromCharCode(97 + language++)}`;
+
+  before(async () => {
+    db = await createTestDatabase('broadcast');
+    redis = createRedis('redis://127.0.0.1:6379');
+    emulator = new TelegramEmulator();
+    await emulator.start();
+    namespace = `broadcast-${randomBytes(4).toString('hex')}`;
+    config = testConfig({
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      DATABASE_URL: db.url,
+      NAMESPACE: namespace,
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+      TELEGRAM_BOT_TOKEN: emulator.token,
+      ADMIN_TELEGRAM_IDS: String(ADMIN_ID),
+      BROADCAST_CONCURRENCY: '5',
+      BROADCAST_REQUEST_TIMEOUT_MS: '1500',
+    });
+    admin = emulator.user({ id: ADMIN_ID, first_name: 'Admin' });
+    admin.sendText('/start');
+    users = await startNode(config, [usersService, ledgerService], { db, redis, broker: { nodeID: `${namespace}-u` } });
+    broadcaster = await startNode(config, [broadcasterService], { db, redis, broker: { nodeID: `${namespace}-b` } });
+    probe = await startNode(config, [auditProbe(audit)], { db, redis, broker: { nodeID: `${namespace}-a` } });
+    await users.broker.waitForServices(['broadcaster'], 10_000);
+  });
+
+  after(async () => {
+    await probe?.stop();
+    await broadcaster?.stop();
+    await users?.stop();
+    await emulator?.stop();
+    if (namespace) await deleteNamespaceKeys(redis, namespace);
+    redis?.disconnect();
+    await db?.drop();
+    if (namespace) await deleteNamespaceStreams(namespace);
+  });
+
+  const call = <C extends (typeof BroadcasterActions)[keyof typeof BroadcasterActions]>(
+    contract: C,
+    params: Parameters<typeof callAction<C>>[2],
+  ) => callAction(users.broker, contract, params, { timeout: 30_000 });
+
+  const actor = String(ADMIN_ID);
+
+  async function campaign(content: MessageContent, lang: string) {
+    const draft = await call(BroadcasterActions.create, {
+      actor,
+      content,
+      audience: { kind: 'language', language: lang },
+    });
+    expect(draft.status).to.equal('draft');
+    return draft.campaignId;
+  }
+
+  const finished = (campaignId: string, timeoutMs = 60_000) =>
+    eventually(
+      async () => {
+        const p = await call(BroadcasterActions.progress, { campaignId });
+        return p.status === 'finished' && p;
+      },
+      `broadcast #${campaignId} to finish`,
+      timeoutMs,
+    );
+
+  /** A file_id the emulator knows: the admin sends the bot a medium, as an admin composing a broadcast does. */
+  function fileId(kind: 'photo' | 'video' | 'audio' | 'voice' | 'document'): string {
+    const message = admin.sendMedia(kind) as unknown as Record<string, unknown>;
+    const photo = message.photo as { file_id: string }[] | undefined;
+    return photo ? photo.at(-1)!.file_id : (message[kind] as { file_id: string }).file_id;
+  }
+
+  const received = (member: AudienceMember, campaignStartCount: number) =>
+    member.tg.messages().slice(campaignStartCount);
+
+  it('sends every content kind to every recipient once, by file_id, without an upload', async () => {
+    const photo = fileId('photo');
+    const video = fileId('video');
+    const contents: MessageContent[] = [
+      { kind: 'text', text: '<b>Hello</b> everyone', buttons: [[{ text: 'Site', url: 'https://example.com' }]] },
+      { kind: 'photo', media: { fileId: photo }, caption: 'a <i>photo</i>' },
+      { kind: 'voice', media: { fileId: fileId('voice') } },
+      { kind: 'audio', media: { fileId: fileId('audio') }, caption: 'audio' },
+      { kind: 'document', media: { fileId: fileId('document') }, caption: 'doc' },
+      { kind: 'video', media: { fileId: video }, caption: 'video' },
+      {
+        kind: 'album',
+        items: [
+          { kind: 'photo', media: { fileId: photo }, caption: 'first' },
+          { kind: 'video', media: { fileId: video } },
+        ],
+      },
+    ];
+    const uploadsBefore = emulator.uploads().length;
+    for (const content of contents) {
+      const lang = nextLanguage();
+      const members = await registerAudience(emulator, db.pool, 3, lang);
+      const campaignId = await campaign(content, lang);
+      const started = await call(BroadcasterActions.start, { actor, campaignId });
+      expect(started.status).to.equal('running');
+      const done = await finished(campaignId);
+      expect(done, content.kind).to.include({ total: 3, sent: 3, failed: 0, blocked: 0, ambiguous: 0 });
+      for (const member of members) {
+        const got = received(member, 0);
+        if (content.kind === 'album') {
+          expect(got.map((m) => m.media?.kind)).to.deep.equal(['photo', 'video']);
+          expect(got[0]!.media_group_id).to.be.a('string').and.equal(got[1]!.media_group_id);
+          expect(got[0]!.text).to.equal('first');
+        } else if (content.kind === 'text') {
+          expect(got).to.have.length(1);
+          expect(got[0]!.text).to.equal('Hello everyone');
+          expect(got[0]!.reply_markup).to.deep.include({
+            inline_keyboard: [[{ text: 'Site', url: 'https://example.com' }]],
+          });
+        } else {
+          expect(got, content.kind).to.have.length(1);
+          expect(got[0]!.media?.kind).to.equal(content.kind);
+          expect(got[0]!.media?.file_id).to.equal((content.media as { fileId: string }).fileId);
+        }
+      }
+    }
+    expect(emulator.uploads().length, 'uploads').to.equal(uploadsBefore);
+  });
+
+  it('shows the admin one live progress message with buttons and edits it into the final report', async () => {
+    const lang = nextLanguage();
+    await registerAudience(emulator, db.pool, 4, lang);
+    const campaignId = await campaign({ kind: 'text', text: 'progress' }, lang);
+    await call(BroadcasterActions.start, { actor, campaignId });
+    await finished(campaignId);
+    const report = await admin.waitForMessage(new RegExp(`Broadcast #${campaignId} finished`), 30_000);
+    expect(report.text).to.match(/Sent: 4/);
+    const mine = admin.messages().filter((m) => m.text.includes(`#${campaignId}`));
+    expect(mine, 'one progress message, edited').to.have.length(1);
+    const progress = await call(BroadcasterActions.progress, { campaignId });
+    expect(progress).to.include({ status: 'finished', total: 4, sent: 4, etaSeconds: 0 });
+  });
+
+  it('pauses, resumes and cancels, refusing actions the state does not allow', async () => {
+    const lang = nextLanguage();
+    const members = await registerAudience(emulator, db.pool, 60, lang);
+    const campaignId = await campaign({ kind: 'text', text: 'paced' }, lang);
+    await call(BroadcasterActions.start, { actor, campaignId });
+    await eventually(async () => (await statusCounts(db.pool, campaignId)).sent! >= 5, 'some sends');
+    const paused = await call(BroadcasterActions.pause, { actor, campaignId });
+    expect(paused.status).to.equal('paused');
+    // In-flight sends finish; nothing new leaves after that.
+    await eventually(async () => !(await statusCounts(db.pool, campaignId)).sending, 'in-flight sends to settle');
+    const paced = () => emulator.sentMessages().filter((m) => m.text === 'paced').length;
+    const sentAtPause = paced();
+    expect(sentAtPause).to.be.below(60);
+    await delay(1500);
+    expect(paced(), 'sends while paused').to.equal(sentAtPause);
+    await expectRefused(BroadcasterActions.pause, campaignId, 'BROADCAST_WRONG_STATE');
+
+    await call(BroadcasterActions.resume, { actor, campaignId });
+    await finished(campaignId);
+    for (const m of members) expect(m.tg.messages().filter((x) => x.text === 'paced')).to.have.length(1);
+    await expectRefused(BroadcasterActions.resume, campaignId, 'BROADCAST_WRONG_STATE');
+    await expectRefused(BroadcasterActions.cancel, campaignId, 'BROADCAST_WRONG_STATE');
+
+    // Cancelled mid-way: the rest is never sent, and the report says so.
+    const lang2 = nextLanguage();
+    const more = await registerAudience(emulator, db.pool, 80, lang2);
+    const second = await campaign({ kind: 'text', text: 'cut short' }, lang2);
+    await call(BroadcasterActions.start, { actor, campaignId: second });
+    await eventually(async () => (await statusCounts(db.pool, second)).sent! >= 3, 'some sends');
+    expect((await call(BroadcasterActions.cancel, { actor, campaignId: second })).status).to.equal('cancelled');
+    await admin.waitForMessage(new RegExp(`Broadcast #${second} cancelled`), 30_000);
+    const counts = await statusCounts(db.pool, second);
+    const got = more.filter((m) => m.tg.messages().some((x) => x.text === 'cut short')).length;
+    expect(got).to.equal(counts.sent).and.be.below(80);
+    await delay(1000);
+    expect(more.filter((m) => m.tg.messages().some((x) => x.text === 'cut short')).length).to.equal(got);
+    await expectRefused(BroadcasterActions.start, second, 'BROADCAST_WRONG_STATE');
+  });
+
+  async function expectRefused(
+    contract: typeof BroadcasterActions.start,
+    campaignId: string,
+    code: string,
+    who = actor,
+  ): Promise<void> {
+    try {
+      await call(contract, { actor: who, campaignId });
+    } catch (error) {
+      expect((error as { type?: string }).type).to.equal(code);
+      return;
+    }
+    expect.fail(`${contract.name} #${campaignId} was not refused`);
+  }
+
+  it('refuses non-admins, paid broadcasts while they are off, and unknown campaigns', async () => {
+    const lang = nextLanguage();
+    const campaignId = await campaign({ kind: 'text', text: 'x' }, lang);
+    const stranger = '777000111';
+    try {
+      await call(BroadcasterActions.create, {
+        actor: stranger,
+        content: { kind: 'text', text: 'spam' },
+        audience: { kind: 'all' },
+      });
+      expect.fail('a non-admin created a broadcast');
+    } catch (error) {
+      expect((error as { type?: string }).type).to.equal('NOT_ADMIN');
+    }
+    await expectRefused(BroadcasterActions.start, campaignId, 'NOT_ADMIN', stranger);
+    expect((await call(BroadcasterActions.progress, { campaignId })).status).to.equal('draft');
+    try {
+      await call(BroadcasterActions.create, {
+        actor,
+        content: { kind: 'text', text: 'paid' },
+        audience: { kind: 'all' },
+        paid: true,
+      });
+      expect.fail('a paid broadcast was created with BROADCAST_PAID_RATE=0');
+    } catch (error) {
+      expect((error as { type?: string }).type).to.equal('PAID_BROADCAST_OFF');
+    }
+    await expectRefused(BroadcasterActions.start, '999999', 'BROADCAST_NOT_FOUND');
+  });
+
+  it('marks users who blocked the bot or were deleted as blocked, and sends everyone else', async () => {
+    const lang = nextLanguage();
+    const members = await registerAudience(emulator, db.pool, 5, lang);
+    members[0]!.tg.blockBot();
+    members[1]!.tg.deactivate();
+    const campaignId = await campaign({ kind: 'text', text: 'reach' }, lang);
+    await call(BroadcasterActions.start, { actor, campaignId });
+    const done = await finished(campaignId);
+    expect(done).to.include({ sent: 3, blocked: 2, failed: 0 });
+    const statuses = await recipientStatuses(db.pool, campaignId);
+    expect(statuses.get(members[0]!.telegramId)).to.equal('blocked');
+    expect(statuses.get(members[1]!.telegramId)).to.equal('blocked');
+    const { rows } = await db.pool.query<{ last_error: string }>(
+      'SELECT last_error FROM broadcast_recipients WHERE broadcast_id = $1 AND status = $2 ORDER BY user_id',
+      [campaignId, 'blocked'],
+    );
+    expect(rows.map((r) => r.last_error)).to.deep.equal([
+      '403: Forbidden: bot was blocked by the user',
+      '403: Forbidden: user is deactivated',
+    ]);
+    // Once users marks them unreachable (users.markUnreachable), the next campaign skips them.
+    const marked = await eventually(
+      async () => {
+        const { rows: owed } = await db.pool.query(
+          'SELECT 1 FROM broadcast_recipients WHERE broadcast_id = $1 AND unreachable_pending',
+          [campaignId],
+        );
+        return owed.length === 0 ? 'marked' : undefined;
+      },
+      'blocked users to be marked unreachable',
+      15_000,
+    ).catch(() => 'not marked');
+    if (marked === 'marked') {
+      const next = await campaign({ kind: 'text', text: 'again' }, lang);
+      await call(BroadcasterActions.start, { actor, campaignId: next });
+      expect(await finished(next)).to.include({ total: 3, sent: 3, blocked: 0 });
+    } else {
+      // users.markUnreachable is not there yet: the marks stay owed (asked again later), the campaign is done.
+      const owed = await db.pool.query(
+        'SELECT 1 FROM broadcast_recipients WHERE broadcast_id = $1 AND unreachable_pending',
+        [campaignId],
+      );
+      expect(owed.rowCount).to.equal(2);
+    }
+  });
+
+  it('takes an unanswered request as ambiguous and never sends it again', async () => {
+    const lang = nextLanguage();
+    const members = await registerAudience(emulator, db.pool, 3, lang);
+    const photo = fileId('photo');
+    const campaignId = await campaign({ kind: 'photo', media: { fileId: photo }, caption: 'once' }, lang);
+    emulator.withholdAnswers('sendPhoto', 1);
+    await call(BroadcasterActions.start, { actor, campaignId });
+    expect(await finished(campaignId)).to.include({ total: 3, sent: 2, ambiguous: 1 });
+    // Telegram did deliver the one whose answer was lost; it is not sent a second time.
+    await delay(1000);
+    for (const m of members) expect(m.tg.messages().filter((x) => x.text === 'once')).to.have.length(1);
+    const { rows } = await db.pool.query<{ last_error: string }>(
+      `SELECT last_error FROM broadcast_recipients WHERE broadcast_id = $1 AND status = 'ambiguous'`,
+      [campaignId],
+    );
+    expect(rows[0]!.last_error).to.match(/ETIMEDOUT/);
+  });
+
+  it('chooses audiences: active within N days, depositors, a language; preview counts them and sends the draft', async () => {
+    const lang = nextLanguage();
+    const members = await registerAudience(emulator, db.pool, 6, lang);
+    await db.pool.query(`UPDATE users SET last_seen_at = now() - interval '2 days' WHERE id = ANY($1::bigint[])`, [
+      members.slice(0, 2).map((m) => m.userId),
+    ]);
+    await db.pool.query(`UPDATE users SET last_seen_at = now() - interval '20 days' WHERE id = $1`, [
+      members[2]!.userId,
+    ]);
+    await creditTestDeposit(db.pool, members[3]!.userId, 10n ** 18n);
+    await creditTestDeposit(db.pool, members[4]!.userId, 10n ** 18n);
+    await creditTestDeposit(db.pool, members[4]!.userId, 10n ** 18n);
+    const { count } = await callAction(users.broker, UsersActions.audienceSize, { language: lang });
+    expect(count).to.equal(6);
+    // Banned and unreachable users are in no audience.
+    const [banned, gone] = await registerAudience(emulator, db.pool, 2, lang);
+    await db.pool.query('UPDATE users SET is_banned = true WHERE id = $1', [banned!.userId]);
+    await db.pool.query(`UPDATE users SET unreachable_at = now(), unreachable_reason = 'test' WHERE id = $1`, [
+      gone!.userId,
+    ]);
+    expect((await callAction(users.broker, UsersActions.audienceSize, { language: lang })).count).to.equal(6);
+    const page = await callAction(users.broker, UsersActions.audience, { language: lang, limit: 4 });
+    expect(page.recipients.map((r) => r.userId)).to.deep.equal(members.slice(0, 4).map((m) => m.userId));
+    const rest = await callAction(users.broker, UsersActions.audience, {
+      language: lang,
+      limit: 4,
+      afterUserId: page.next!,
+    });
+    expect(rest.recipients.map((r) => r.userId)).to.deep.equal(members.slice(4).map((m) => m.userId));
+    expect(rest.next).to.equal(null);
+
+    const active = await call(BroadcasterActions.create, {
+      actor,
+      content: { kind: 'text', text: 'active ones' },
+      audience: { kind: 'active', days: 7 },
+    });
+    const adminBefore = admin.messages().length;
+    const preview = await call(BroadcasterActions.preview, { actor, campaignId: active.campaignId });
+    // Every test user seen within 7 days: the two here (others in this database were never seen).
+    expect(preview.recipients).to.equal(2);
+    await admin.waitForMessage((m) => m.text === 'active ones');
+    expect(admin.messages().length).to.equal(adminBefore + 1);
+    await call(BroadcasterActions.start, { actor, campaignId: active.campaignId });
+    await finished(active.campaignId);
+    expect([...(await recipientStatuses(db.pool, active.campaignId)).keys()].sort()).to.deep.equal(
+      members
+        .slice(0, 2)
+        .map((m) => m.telegramId)
+        .sort(),
+    );
+
+    const depositors = await call(BroadcasterActions.create, {
+      actor,
+      content: { kind: 'text', text: 'depositors' },
+      audience: { kind: 'depositors' },
+    });
+    expect((await call(BroadcasterActions.preview, { actor, campaignId: depositors.campaignId })).recipients).to.equal(
+      2,
+    );
+    await call(BroadcasterActions.start, { actor, campaignId: depositors.campaignId });
+    await finished(depositors.campaignId);
+    expect([...(await recipientStatuses(db.pool, depositors.campaignId)).keys()].sort()).to.deep.equal(
+      [members[3]!.telegramId, members[4]!.telegramId].sort(),
+    );
+    expect(members[4]!.tg.messages().filter((m) => m.text === 'depositors')).to.have.length(1);
+  });
+
+  it('publishes start, pause, resume, cancel and finish on the audit channel with actor, target and time', async () => {
+    const lang = nextLanguage();
+    await registerAudience(emulator, db.pool, 2, lang);
+    const campaignId = await campaign({ kind: 'text', text: 'audited' }, lang);
+    await call(BroadcasterActions.start, { actor, campaignId });
+    await finished(campaignId);
+    // Sixty recipients take seconds at the bot's rate: pause, resume and cancel land while it runs.
+    const lang2 = nextLanguage();
+    await registerAudience(emulator, db.pool, 60, lang2);
+    const cancelled = await campaign({ kind: 'text', text: 'never all' }, lang2);
+    await call(BroadcasterActions.start, { actor, campaignId: cancelled });
+    await call(BroadcasterActions.pause, { actor, campaignId: cancelled });
+    await call(BroadcasterActions.resume, { actor, campaignId: cancelled });
+    await call(BroadcasterActions.cancel, { actor, campaignId: cancelled });
+
+    const of = (id: string) => audit.filter((e) => e.target === `broadcast:${id}`);
+    await eventually(async () => of(campaignId).length >= 2, 'the first campaign audited', 15_000);
+    expect(of(campaignId).map((e) => [e.action, e.actor])).to.deep.equal([
+      ['broadcast.started', actor],
+      ['broadcast.finished', 'system'],
+    ]);
+    const expected = ['broadcast.started', 'broadcast.paused', 'broadcast.resumed', 'broadcast.cancelled'];
+    await eventually(async () => of(cancelled).length >= expected.length, 'the second campaign audited', 15_000);
+    expect(of(cancelled).map((e) => e.action)).to.deep.equal(expected);
+    for (const entry of [...of(campaignId), ...of(cancelled)]) {
+      expect(Date.parse(entry.at)).to.be.closeTo(Date.now(), 120_000);
+      expect(entry.id).to.be.a('string');
+    }
+  });
+});
