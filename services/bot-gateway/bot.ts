@@ -141,7 +141,7 @@ export function createBot({
   adminCommand('reject', (ctx, payload) => rejectCommand(ctx, deps, payload));
   adminCommand('void', (ctx, payload) => voidCommand(ctx, deps, payload));
   adminCommand('retry', (ctx, payload) => retryCommand(ctx, deps, payload));
-  adminCommand('broadcast', (ctx) => startBroadcast(ctx, broadcastDeps));
+  adminCommand('broadcast', (ctx, payload) => startBroadcast(ctx, broadcastDeps, payload));
   adminCommand('broadcasts', (ctx) => showBroadcasts(ctx, broadcastDeps));
 
   const button = (data: string, handler: (ctx: BotContext) => Promise<void>) =>

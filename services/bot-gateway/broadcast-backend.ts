@@ -15,7 +15,13 @@ export type ControlAction = 'pause' | 'resume' | 'cancel';
 
 export interface Broadcasts {
   /** A draft; nothing is sent. Not retried: a lost answer leaves at most an unused draft. */
-  create(actor: string, content: MessageContent, audience: Audience, requestId: string): Promise<CampaignProgress>;
+  create(
+    actor: string,
+    content: MessageContent,
+    audience: Audience,
+    paid: boolean,
+    requestId: string,
+  ): Promise<CampaignProgress>;
   /** The broadcaster sends the draft to the admin as recipients will see it; answers how many recipients it has. */
   preview(actor: string, campaignId: string, requestId: string): Promise<number>;
   start(actor: string, campaignId: string, requestId: string): Promise<CampaignProgress>;
@@ -40,8 +46,8 @@ export function brokerBroadcasts(broker: ServiceBroker): Broadcasts {
     cancel: BroadcasterActions.cancel,
   } as const;
   return {
-    create: (actor, content, audience, requestId) =>
-      call(BroadcasterActions.create, { actor, content, audience }, requestId),
+    create: (actor, content, audience, paid, requestId) =>
+      call(BroadcasterActions.create, { actor, content, audience, paid }, requestId),
     preview: async (actor, campaignId, requestId) =>
       (await call(BroadcasterActions.preview, { actor, campaignId }, requestId, PREVIEW_TIMEOUT_MS)).recipients,
     start: (actor, campaignId, requestId) => call(BroadcasterActions.start, { actor, campaignId }, requestId),

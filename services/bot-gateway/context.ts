@@ -37,6 +37,8 @@ export interface BroadcastDialog {
   /** Made when the dialog starts; buttons carry it, so a button of an older dialog is recognised as stale. */
   id: string;
   step: BroadcastStep;
+  /** /broadcast paid: sent with allow_paid_broadcast. */
+  paid?: boolean;
   content?: MessageContent;
   /** The broadcaster's draft, once the audience is chosen. */
   campaignId?: string;

@@ -402,6 +402,35 @@ describe('broadcast dialog', function () {
     expect(Number(/Sent: (\d+)/.exec(report.text)?.[1])).to.equal(got.length);
     for (const messages of received(everyone, before)) expect(messages.length).to.be.at.most(1);
   });
+  it('offers /broadcast paid, refused by the broadcaster with its reason while paid broadcasts are off', async () => {
+    await send(admin, '/broadcast loud', /Use \/broadcast, or \/broadcast paid/);
+    const prompt = await send(admin, '/broadcast paid', /New broadcast/);
+    expect(prompt.text).to.contain('Paid broadcast');
+    await send(admin, 'Paid news', /Add link buttons/);
+    const audience = await press(
+      admin,
+      admin.lastMessage()!,
+      buttonsOf(admin.lastMessage()!).find((d) => d.startsWith('bcd:skip:'))!,
+      /Who gets it/,
+    );
+    const countBefore = (await campaigns()).length;
+    const refused = await press(
+      admin,
+      audience,
+      buttonsOf(audience).find((d) => d.endsWith(':all'))!,
+      /Not done/,
+    );
+    expect(refused.text).to.contain('paid broadcasts are off');
+    expect(refused.text).to.contain('Who gets it');
+    expect((await campaigns()).length).to.equal(countBefore);
+    await press(
+      admin,
+      refused,
+      buttonsOf(refused).find((d) => d.startsWith('bcd:no:'))!,
+      /Broadcast cancelled/,
+    );
+  });
+
   // Last: it stops the broadcaster.
   it('says the broadcaster is unavailable and keeps the dialog where it was while it is away', async () => {
     await node.broker.destroyService('broadcaster');

@@ -96,16 +96,21 @@ async function askAudience(ctx: BotContext, dialog: BroadcastDialog, prefix?: st
   await say(ctx, prefix ? `${prefix}\n\n${ask}` : ask, audiencePrompt(lang, dialog.id));
 }
 
-/** /broadcast: a new dialog (replacing any earlier one, whose unsent draft is cancelled). */
-export async function startBroadcast(ctx: BotContext, deps: BroadcastDeps): Promise<void> {
+/**
+ * /broadcast, or /broadcast paid (allow_paid_broadcast: faster, billed in Stars, only where the broadcaster has
+ * BROADCAST_PAID_RATE): a new dialog, replacing any earlier one, whose unsent draft is cancelled.
+ */
+export async function startBroadcast(ctx: BotContext, deps: BroadcastDeps, payload: string): Promise<void> {
+  const option = payload.trim().toLowerCase();
+  if (option !== '' && option !== 'paid') return say(ctx, t(ctx.gateway.lang, 'broadcast.compose.usage'));
   const earlier = ctx.gateway.session.broadcast;
   if (earlier?.campaignId && (await deps.settleDialog(ctx.from!.id, earlier.id, 'cancelled')) === 'cancelled')
     await cancelDraft(ctx, deps, earlier.campaignId);
-  const dialog: BroadcastDialog = { id: newDialogId(), step: 'content' };
+  const dialog: BroadcastDialog = { id: newDialogId(), step: 'content', ...(option === 'paid' ? { paid: true } : {}) };
   ctx.gateway.session.broadcast = dialog;
   ctx.gateway.session.awaiting = 'broadcast';
-  ctx.gateway.log.info({ dialog: dialog.id }, 'broadcast dialog started');
-  await askContent(ctx, dialog);
+  ctx.gateway.log.info({ dialog: dialog.id, paid: dialog.paid === true }, 'broadcast dialog started');
+  await askContent(ctx, dialog, dialog.paid ? t(ctx.gateway.lang, 'broadcast.compose.paid_note') : undefined);
 }
 
 /** Any message of an admin while the dialog awaits one (bot.ts routes it here). */
@@ -254,7 +259,8 @@ async function prepare(
   let campaignId: string;
   let recipients: number;
   try {
-    campaignId = (await deps.broadcasts.create(actor(ctx), dialog.content, audience, requestId)).campaignId;
+    const paid = dialog.paid === true;
+    campaignId = (await deps.broadcasts.create(actor(ctx), dialog.content, audience, paid, requestId)).campaignId;
     recipients = await deps.broadcasts.preview(actor(ctx), campaignId, requestId);
   } catch (error) {
     return askAudience(ctx, dialog, broadcasterRefusal(ctx, error));
@@ -267,9 +273,14 @@ async function prepare(
   dialog.campaignId = campaignId;
   dialog.step = 'confirm';
   ctx.gateway.session.awaiting = 'broadcast';
+  const question = t(lang, 'broadcast.compose.confirm', {
+    count: recipients,
+    id: campaignId,
+    audience: audienceText(lang, audience),
+  });
   await say(
     ctx,
-    t(lang, 'broadcast.compose.confirm', { count: recipients, id: campaignId, audience: audienceText(lang, audience) }),
+    dialog.paid ? `${question}\n${t(lang, 'broadcast.compose.paid_note')}` : question,
     confirmPrompt(lang, dialog.id),
   );
 }

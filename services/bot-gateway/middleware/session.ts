@@ -35,6 +35,7 @@ const SessionSchema = z.object({
     .object({
       id: z.string().regex(new RegExp(`^${DIALOG_ID.source}$`)),
       step: z.enum(['content', 'buttons', 'audience', 'confirm']),
+      paid: z.boolean().optional(),
       content: MessageContent.optional(),
       campaignId: Id.optional(),
     })
