@@ -69,6 +69,7 @@ export class BroadcastEngine {
   private readonly materialising = new Map<string, Promise<void>>();
   private lastRecover = 0;
   private lastUnreachable = 0;
+  private reporting: Promise<void> | undefined;
   private next = 0;
 
   constructor(private readonly ports: EnginePorts) {}
@@ -87,7 +88,7 @@ export class BroadcastEngine {
     this.stopping = true;
     this.wake?.();
     await this.loop;
-    await Promise.all(this.materialising.values());
+    await Promise.all([...this.materialising.values(), this.reporting]);
     await this.heartbeat?.release();
     await this.ports.progress.stop();
   }
@@ -148,9 +149,12 @@ export class BroadcastEngine {
       this.lastRecover = now;
       await this.recover(open.map((r) => String(r.id)));
     }
-    if (now - this.lastUnreachable >= UNREACHABLE_EVERY_MS) {
+    if (now - this.lastUnreachable >= UNREACHABLE_EVERY_MS && !this.reporting) {
       this.lastUnreachable = now;
-      await this.reportUnreachable();
+      // Beside the sends, not in their way: users may be slow or lack the action.
+      this.reporting = this.reportUnreachable()
+        .catch((error) => this.ports.log.warn({ err: error }, 'reporting unreachable recipients failed'))
+        .finally(() => (this.reporting = undefined));
     }
     void this.ports.progress.tick(open);
 
@@ -182,10 +186,16 @@ export class BroadcastEngine {
     let writing: Promise<void> = Promise.resolve();
     const flush = () => {
       const batch = done.splice(0);
-      if (batch.length > 0) writing = writing.then(() => this.ports.recipients.record(id, this.replica, batch));
+      if (batch.length === 0) return writing;
+      // A failed write leaves its rows 'sending' under this live replica: recover() settles them next round.
+      writing = writing.then(() =>
+        this.ports.recipients
+          .record(id, this.replica, batch)
+          .catch((error) => this.ports.log.warn({ err: error, campaign_id: id }, 'recording outcomes failed')),
+      );
       return writing;
     };
-    const timer = setInterval(() => void flush().catch(() => undefined), FLUSH_EVERY_MS);
+    const timer = setInterval(() => void flush(), FLUSH_EVERY_MS);
     try {
       await pMap(
         claimed,
@@ -196,8 +206,7 @@ export class BroadcastEngine {
       );
     } finally {
       clearInterval(timer);
-      // A failed write leaves its rows 'sending' under this live replica: recover() settles them next round.
-      await flush().catch((error) => this.ports.log.warn({ err: error }, 'recording broadcast outcomes failed'));
+      await flush();
     }
     return true;
   }

@@ -8,6 +8,7 @@ import { registerAudience, statusCounts, type AudienceMember } from '../support/
 import { startFaultBed, type FaultBed } from '../support/fault-bed';
 import type { NodeProcess } from '../support/node-process';
 import { eventually } from '../support/system';
+import type { SimulatedUser } from '../support/telegram-emulator';
 
 const ADMIN_ID = '5570001';
 /** Requests a replica keeps in flight: the most recipients one crash can leave ambiguous. */
@@ -22,11 +23,13 @@ describe('a broadcaster killed mid-campaign', function () {
   this.timeout(300_000);
   let bed: FaultBed;
   let language = 0;
+  let admin: SimulatedUser;
 
   before(async () => {
     bed = await startFaultBed({ prefix: 'broadcast-kill', env: BROADCASTER_ENV });
     bed.emulator.enforceLimits = false;
     bed.emulator.user({ id: Number(ADMIN_ID), first_name: 'Admin' }).sendText('/start');
+    admin = bed.emulator.user({ id: Number(ADMIN_ID) });
     await bed.spawn('users').started();
     await bed.client.waitForServices(['users'], 30_000);
   });
@@ -38,12 +41,28 @@ describe('a broadcaster killed mid-campaign', function () {
     return node;
   };
 
+  /**
+   * Waits until the client sees exactly `count` broadcaster nodes: a SIGKILLed one stays in its registry until the
+   * dead-node detector drops it, and a call routed to it meanwhile would be rejected.
+   */
+  const broadcastersSeen = (count: number) =>
+    eventually(
+      async () =>
+        bed.client.registry
+          .getNodeList({ onlyAvailable: true, withServices: true })
+          .filter((n) => (n.services as { name: string }[] | undefined)?.some((s) => s.name === 'broadcaster'))
+          .length === count,
+      `the client to see ${count} broadcaster node(s)`,
+      60_000,
+    );
+
   async function startCampaign(
     count: number,
+    replicas = 1,
   ): Promise<{ campaignId: string; members: AudienceMember[]; text: string }> {
     const lang = `q${String.fromCharCode(97 + language++)}`;
     const members = await registerAudience(bed.emulator, bed.pool, count, lang);
-    await bed.client.waitForServices(['broadcaster'], 30_000);
+    await broadcastersSeen(replicas);
     const { campaignId } = await callAction(bed.client, BroadcasterActions.create, {
       actor: ADMIN_ID,
       content: { kind: 'text', text: `campaign ${lang}` },
@@ -140,7 +159,7 @@ describe('a broadcaster killed mid-campaign', function () {
 
   it('two replicas share a campaign; one SIGKILLed, the other finishes it without sending anyone twice', async () => {
     const [a, b] = await Promise.all([spawnBroadcaster(), spawnBroadcaster()]);
-    const { campaignId, members, text } = await startCampaign(3000);
+    const { campaignId, members, text } = await startCampaign(3000, 2);
     await eventually(async () => (await sentCount(campaignId)) >= 800, 'sends before the kill', 120_000);
     await a!.kill('SIGKILL');
     await finished(campaignId);
@@ -152,6 +171,9 @@ describe('a broadcaster killed mid-campaign', function () {
       [campaignId],
     );
     expect(Number(rows[0]!.n), 'replicas that sent').to.be.at.least(2);
+    // One progress message for the admin, kept by whichever replica holds its lease, ending as the report.
+    await admin.waitForMessage(new RegExp(`Broadcast #${campaignId} finished`), 60_000);
+    expect(admin.messages().filter((m) => m.text.includes(`#${campaignId}`))).to.have.length(1);
     await b!.kill('SIGTERM');
   });
 });

@@ -183,6 +183,8 @@ describe('broadcaster', function () {
     expect(mine, 'one progress message, edited').to.have.length(1);
     const progress = await call(BroadcasterActions.progress, { campaignId });
     expect(progress).to.include({ status: 'finished', total: 4, sent: 4, etaSeconds: 0 });
+    const [latest] = await call(BroadcasterActions.list, { limit: 3 });
+    expect(latest).to.deep.equal(progress);
   });
 
   it('pauses, resumes and cancels, refusing actions the state does not allow', async () => {
@@ -201,6 +203,15 @@ describe('broadcaster', function () {
     await delay(1500);
     expect(paced(), 'sends while paused').to.equal(sentAtPause);
     await expectRefused(BroadcasterActions.pause, campaignId, 'BROADCAST_WRONG_STATE');
+    // The admin's progress message shows the pause, with the buttons bot-gateway answers.
+    const shown = await admin.waitForMessage(
+      (m) => m.text.includes(`#${campaignId}`) && m.text.includes('paused'),
+      20_000,
+    );
+    const callbacks = (shown.reply_markup as { inline_keyboard: { callback_data?: string }[][] }).inline_keyboard
+      .flat()
+      .map((b) => b.callback_data);
+    expect(callbacks).to.deep.equal([`bc:resume:${campaignId}`, `bc:cancel:${campaignId}`]);
 
     await call(BroadcasterActions.resume, { actor, campaignId });
     await finished(campaignId);
