@@ -40,8 +40,9 @@ export interface BroadcastDialog {
   /** /broadcast paid: sent with allow_paid_broadcast. */
   paid?: boolean;
   content?: MessageContent;
-  /** The broadcaster's draft, once the audience is chosen. */
+  /** The broadcaster's draft, once the audience is chosen, and its recipients as the preview counted them. */
   campaignId?: string;
+  recipients?: number;
 }
 
 export interface Session {

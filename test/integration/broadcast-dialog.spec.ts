@@ -129,6 +129,10 @@ describe('broadcast dialog', function () {
     const send = buttonsOf(confirmation).find((d) => d.startsWith('bcd:send:'))!;
     const query = admin.pressButton(confirmation, send);
     expect((await answerOf(admin, query)).text).to.equal('Started.');
+    const count = /Send to (\d+) users/.exec(confirmation.text)![1]!;
+    await admin.waitForMessage(
+      (m) => m.message_id === confirmation.message_id && m.text.includes(`Campaign #${id} started for ${count} users`),
+    );
     await admin.waitForMessage(new RegExp(`Broadcast #${id} finished`), 60_000);
     return id;
   }

@@ -271,6 +271,7 @@ async function prepare(
     return askAudience(ctx, dialog, t(lang, 'broadcast.compose.no_recipients'));
   }
   dialog.campaignId = campaignId;
+  dialog.recipients = recipients;
   dialog.step = 'confirm';
   ctx.gateway.session.awaiting = 'broadcast';
   const question = t(lang, 'broadcast.compose.confirm', {
@@ -315,7 +316,9 @@ export async function sendBroadcast(ctx: BotContext, deps: BroadcastDeps, dialog
   endDialog(ctx);
   ctx.gateway.log.warn({ campaign_id: campaignId, total }, 'broadcast started');
   await ctx.answerCbQuery(t(lang, 'broadcast.compose.started_answer'));
-  await replaceMessage(ctx, t(lang, 'broadcast.compose.started', { id: campaignId, count: total ?? 0 }));
+  // The broadcaster may still be choosing the recipients (total null): the preview's count stands in.
+  const count = total ?? dialog.recipients ?? 0;
+  await replaceMessage(ctx, t(lang, 'broadcast.compose.started', { id: campaignId, count }));
 }
 
 /** Cancel under any step: nothing is sent (a draft made for the preview is cancelled too). */

@@ -38,6 +38,7 @@ const SessionSchema = z.object({
       paid: z.boolean().optional(),
       content: MessageContent.optional(),
       campaignId: Id.optional(),
+      recipients: z.number().int().min(0).optional(),
     })
     .optional(),
 }) satisfies z.ZodType<Session>;
