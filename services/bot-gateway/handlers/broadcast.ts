@@ -5,7 +5,7 @@
 // message, and /broadcasts with the same actions.
 import type { Message } from 'telegraf/types';
 import { CampaignStatus, type Audience } from '../../../lib/contracts';
-import { t } from '../../../lib/i18n';
+import { t, trustedHtml } from '../../../lib/i18n';
 import type { AlbumStore } from '../broadcast-albums';
 import type { Broadcasts, ControlAction } from '../broadcast-backend';
 import { albumOf, contentOf, mediaPartOf, parseAudience, parseButtons, type Refusal } from '../broadcast-compose';
@@ -256,13 +256,14 @@ async function prepare(
     return askContent(ctx, dialog);
   }
   const requestId = ctx.gateway.requestId;
-  let campaignId: string;
+  let campaignId: string | undefined;
   let recipients: number;
   try {
     const paid = dialog.paid === true;
     campaignId = (await deps.broadcasts.create(actor(ctx), dialog.content, audience, paid, requestId)).campaignId;
     recipients = await deps.broadcasts.preview(actor(ctx), campaignId, requestId);
   } catch (error) {
+    if (campaignId) await cancelDraft(ctx, deps, campaignId);
     return askAudience(ctx, dialog, broadcasterRefusal(ctx, error));
   }
   ctx.gateway.log.info({ dialog: dialog.id, campaign_id: campaignId, recipients }, 'broadcast draft previewed');
@@ -277,7 +278,7 @@ async function prepare(
   const question = t(lang, 'broadcast.compose.confirm', {
     count: recipients,
     id: campaignId,
-    audience: audienceText(lang, audience),
+    audience: trustedHtml(audienceText(lang, audience)),
   });
   await say(
     ctx,
