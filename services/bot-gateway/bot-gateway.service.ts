@@ -8,6 +8,7 @@ import { serviceLogger } from '../../lib/logger';
 import { defineService } from '../../lib/runtime';
 import { afterUnreachableMark } from './activity';
 import { brokerBackend } from './backend';
+import { brokerBroadcasts } from './broadcast-backend';
 import { mirrorBan, rebuildBanMirror } from './ban-mirror';
 import { ALLOWED_UPDATES, createBot } from './bot';
 import { botGatewayConfig } from './config';
@@ -78,7 +79,15 @@ export const botGatewayService = defineService('bot-gateway', botGatewayConfig, 
       } catch (error) {
         log.warn({ err: error }, 'could not rebuild the ban mirror; announcements keep it current');
       }
-      bot = createBot({ config, redis, keys, backend: brokerBackend(this.broker), log, claimInChain: !webhookMode });
+      bot = createBot({
+        config,
+        redis,
+        keys,
+        backend: brokerBackend(this.broker),
+        broadcasts: brokerBroadcasts(this.broker),
+        log,
+        claimInChain: !webhookMode,
+      });
       bot.botInfo = await bot.telegram.getMe();
       if (webhookMode) {
         await bot.telegram.setWebhook(webhookUrl(config.TELEGRAM_WEBHOOK_DOMAIN!), {

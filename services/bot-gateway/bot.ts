@@ -8,6 +8,9 @@ import { t } from '../../lib/i18n';
 import type { Logger } from '../../lib/logger';
 import type { Redis } from '../../lib/redis';
 import type { Backend } from './backend';
+import { albumStore } from './broadcast-albums';
+import type { Broadcasts, ControlAction } from './broadcast-backend';
+import { BroadcastButtons, type AudienceChoice } from './broadcast-keyboards';
 import { isCommandFor, type AdminCommand } from './commands';
 import { BotContext, type GatewayState } from './context';
 import { settleDialog } from './dialog-outcome';
@@ -22,6 +25,19 @@ import {
   voidCommand,
 } from './handlers/admin';
 import { showUnreachable, showUser } from './handlers/admin-users';
+import {
+  cancelBroadcastDialog,
+  chooseAudience,
+  controlFromList,
+  controlFromProgress,
+  finishAlbum,
+  sendBroadcast,
+  showBroadcasts,
+  skipButtons,
+  startBroadcast,
+  takeBroadcastMessage,
+  type BroadcastDeps,
+} from './handlers/broadcast';
 import { answerUnknownCommand, type BotDeps } from './handlers/common';
 import { handleOtherMessage, handleText, handleUnknownButton } from './handlers/fallback';
 import { showBalance, showDeposit, showReferrals } from './handlers/money';
@@ -50,12 +66,21 @@ export interface BotOptions {
   redis: Redis;
   keys: GatewayKeys;
   backend: Backend;
+  broadcasts: Broadcasts;
   log: Logger;
   /** Long polling claims each update in the chain; webhook mode claims before handing the update over. */
   claimInChain: boolean;
 }
 
-export function createBot({ config, redis, keys, backend, log, claimInChain }: BotOptions): Telegraf<BotContext> {
+export function createBot({
+  config,
+  redis,
+  keys,
+  backend,
+  broadcasts,
+  log,
+  claimInChain,
+}: BotOptions): Telegraf<BotContext> {
   const bot = new Telegraf<BotContext>(config.TELEGRAM_BOT_TOKEN, {
     contextType: BotContext,
     telegram: { apiRoot: config.TELEGRAM_API_ROOT },
@@ -67,6 +92,7 @@ export function createBot({ config, redis, keys, backend, log, claimInChain }: B
     settleDialog: (telegramId, dialogId, outcome) =>
       settleDialog(redis, keys.dialogOutcome(telegramId, dialogId), outcome),
   };
+  const broadcastDeps: BroadcastDeps = { ...deps, broadcasts, albums: albumStore(redis, keys) };
 
   bot.use(requestId(log));
   bot.use(waitOutFloodLimits());
@@ -120,6 +146,8 @@ export function createBot({ config, redis, keys, backend, log, claimInChain }: B
   adminCommand('retry', (ctx, payload) => retryCommand(ctx, deps, payload));
   adminCommand('user', (ctx, payload) => showUser(ctx, deps, payload));
   adminCommand('unreachable', (ctx, payload) => showUnreachable(ctx, deps, payload));
+  adminCommand('broadcast', (ctx, payload) => startBroadcast(ctx, broadcastDeps, payload));
+  adminCommand('broadcasts', (ctx) => showBroadcasts(ctx, broadcastDeps));
 
   const button = (data: string, handler: (ctx: BotContext) => Promise<void>) =>
     bot.action(data, async (ctx) => {
@@ -151,8 +179,31 @@ export function createBot({ config, redis, keys, backend, log, claimInChain }: B
   argumentButton(ArgumentButtons.approve, (ctx, id) => approveButton(ctx, deps, id), true);
   argumentButton(ArgumentButtons.reject, (ctx, id) => rejectButton(ctx, deps, id), true);
   argumentButton(ArgumentButtons.keep, (ctx, id) => keepButton(ctx, id), true);
+
+  // The broadcast dialog and campaign control (handlers/broadcast.ts); admins only.
+  const broadcastButton = (pattern: RegExp, handler: (ctx: BotContext, match: RegExpExecArray) => Promise<void>) =>
+    bot.action(pattern, (ctx) => (ctx.gateway.isAdmin ? handler(ctx, ctx.match) : handleUnknownButton(ctx)));
+  broadcastButton(BroadcastButtons.cancel.pattern, (ctx, m) => cancelBroadcastDialog(ctx, broadcastDeps, m[1]!));
+  broadcastButton(BroadcastButtons.albumDone.pattern, (ctx, m) => finishAlbum(ctx, broadcastDeps, m[1]!));
+  broadcastButton(BroadcastButtons.skipButtons.pattern, (ctx, m) => skipButtons(ctx, m[1]!));
+  broadcastButton(BroadcastButtons.audience.pattern, (ctx, m) =>
+    chooseAudience(ctx, broadcastDeps, m[1]!, m[2] as AudienceChoice),
+  );
+  broadcastButton(BroadcastButtons.send.pattern, (ctx, m) => sendBroadcast(ctx, broadcastDeps, m[1]!));
+  broadcastButton(BroadcastButtons.control.pattern, (ctx, m) =>
+    controlFromProgress(ctx, broadcastDeps, m[1] as ControlAction, m[2]!),
+  );
+  broadcastButton(BroadcastButtons.listControl.pattern, (ctx, m) =>
+    controlFromList(ctx, broadcastDeps, m[1] as ControlAction, m[2]!),
+  );
   bot.on('callback_query', (ctx) => handleUnknownButton(ctx));
 
+  // While an admin's broadcast dialog waits for a message, any message (text, media, an album's items) is for it.
+  bot.on('message', (ctx, next) =>
+    ctx.gateway.isAdmin && ctx.gateway.session.awaiting === 'broadcast'
+      ? takeBroadcastMessage(ctx, broadcastDeps, ctx.message)
+      : next(),
+  );
   bot.on(message('text'), (ctx) => handleText(ctx, deps, ctx.message.text));
   bot.on('message', (ctx) => handleOtherMessage(ctx));
 

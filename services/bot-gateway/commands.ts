@@ -10,7 +10,17 @@ export const USER_COMMANDS = [
   'withdrawals',
   'referrals',
 ] as const;
-export const ADMIN_COMMANDS = ['pending', 'approve', 'reject', 'void', 'retry', 'user', 'unreachable'] as const;
+export const ADMIN_COMMANDS = [
+  'pending',
+  'approve',
+  'reject',
+  'void',
+  'retry',
+  'user',
+  'unreachable',
+  'broadcast',
+  'broadcasts',
+] as const;
 export type AdminCommand = (typeof ADMIN_COMMANDS)[number];
 
 /** The command a text starts with ("/withdraw 25", "/withdraw@bot"), if it is one of the bot's. */

@@ -1,6 +1,7 @@
 // What the middleware chain leaves on ctx.state for the handlers after it, reachable typed as ctx.gateway
 // (telegraf's narrowed contexts type `state` as a plain record, but keep properties a custom context adds).
 import { Context } from 'telegraf';
+import type { MessageContent } from '../../lib/contracts';
 import type { Language } from '../../lib/i18n';
 import type { Logger } from '../../lib/logger';
 
@@ -11,7 +12,8 @@ export type DialogStep =
   | 'withdraw_new_password'
   | 'withdraw_repeat_password'
   | 'withdraw_password'
-  | 'reject_reason';
+  | 'reject_reason'
+  | 'broadcast';
 
 /** One withdrawal dialog, from /withdraw to its confirmation. */
 export interface WithdrawalDialog {
@@ -27,11 +29,28 @@ export interface WithdrawalDialog {
   withdrawalId?: string;
 }
 
+/** Where an admin's broadcast dialog is (handlers/broadcast.ts): what the next message or button is taken as. */
+export type BroadcastStep = 'content' | 'buttons' | 'audience' | 'confirm';
+
+/** One broadcast being composed, from /broadcast to Send. */
+export interface BroadcastDialog {
+  /** Made when the dialog starts; buttons carry it, so a button of an older dialog is recognised as stale. */
+  id: string;
+  step: BroadcastStep;
+  /** /broadcast paid: sent with allow_paid_broadcast. */
+  paid?: boolean;
+  content?: MessageContent;
+  /** The broadcaster's draft, once the audience is chosen, and its recipients as the preview counted them. */
+  campaignId?: string;
+  recipients?: number;
+}
+
 export interface Session {
   awaiting?: DialogStep;
   withdrawal?: WithdrawalDialog;
   /** The withdrawal an admin is typing a rejection reason for. */
   rejecting?: string;
+  broadcast?: BroadcastDialog;
 }
 
 export interface GatewayState {

@@ -15,10 +15,16 @@ export interface GatewayKeys {
   rate(telegramId: string | number, window: number): string;
   /** Present for a few minutes after the user's activity was reported to users (activity.ts says what it holds). */
   seen(telegramId: string | number): string;
+  /** Present once an album's first item was counted by the rate limit (the album counts as one update). */
+  rateAlbum(telegramId: string | number, mediaGroupId: string): string;
   /** The user's small dialog state (JSON). */
   session(telegramId: string | number): string;
   /** How one withdrawal dialog ended: the first of its Confirm and Cancel presses. */
   dialogOutcome(telegramId: string | number, dialogId: string): string;
+  /** The album items an admin sent in one broadcast dialog (hash: message_id → item). */
+  broadcastAlbum(telegramId: string | number, dialogId: string): string;
+  /** Set once the admin was told an album of this dialog is being collected (one notice per album). */
+  broadcastAlbumNotice(telegramId: string | number, dialogId: string, mediaGroupId: string): string;
 }
 
 /** The bot's user id: the part of its token before the colon. */
@@ -32,7 +38,11 @@ export function gatewayKeys(namespace: string, botToken: string): GatewayKeys {
     banVersion: (telegramId) => `${namespace}:ban-version:${telegramId}`,
     rate: (telegramId, window) => `${namespace}:rl:${telegramId}:${window}`,
     seen: (telegramId) => `${namespace}:seen:${telegramId}`,
+    rateAlbum: (telegramId, mediaGroupId) => `${namespace}:rl-album:${telegramId}:${mediaGroupId}`,
     session: (telegramId) => `${namespace}:session:${telegramId}`,
     dialogOutcome: (telegramId, dialogId) => `${namespace}:withdraw-dialog:${telegramId}:${dialogId}`,
+    broadcastAlbum: (telegramId, dialogId) => `${namespace}:broadcast-album:${telegramId}:${dialogId}`,
+    broadcastAlbumNotice: (telegramId, dialogId, mediaGroupId) =>
+      `${namespace}:broadcast-album-notice:${telegramId}:${dialogId}:${mediaGroupId}`,
   };
 }

@@ -38,12 +38,23 @@ export async function countUpdate(
   return Number(count);
 }
 
+/**
+ * An album arrives as one update per item (at most 10, media_group_id set by Telegram): it is one message to the
+ * user, so only its first item counts.
+ */
+async function laterAlbumItem(redis: Redis, keys: GatewayKeys, ctx: BotContext, windowMs: number): Promise<boolean> {
+  const group = ctx.message && 'media_group_id' in ctx.message ? ctx.message.media_group_id : undefined;
+  if (group === undefined) return false;
+  return (await redis.set(keys.rateAlbum(ctx.from!.id, group), '1', 'PX', windowMs, 'NX')) !== 'OK';
+}
+
 export function rateLimit(redis: Redis, keys: GatewayKeys, options: RateLimitOptions): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     if (!ctx.from) return next();
     let decision: RateDecision = 'allow';
     try {
-      decision = rateDecision(await countUpdate(redis, keys, ctx.from.id, options), options.maxRequests);
+      if (!(await laterAlbumItem(redis, keys, ctx, options.windowMs)))
+        decision = rateDecision(await countUpdate(redis, keys, ctx.from.id, options), options.maxRequests);
     } catch (error) {
       ctx.gateway.log.warn({ err: error }, 'rate limit check failed; letting the update through');
     }

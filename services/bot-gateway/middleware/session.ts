@@ -1,7 +1,7 @@
 // A small per-user dialog state in Redis (JSON with a TTL), e.g. "the next message is the wallet address".
 import type { MiddlewareFn } from 'telegraf';
 import { z } from 'zod';
-import { Id, Units } from '../../../lib/contracts';
+import { Id, MessageContent, Units } from '../../../lib/contracts';
 import type { Redis } from '../../../lib/redis';
 import type { BotContext, Session } from '../context';
 import { DIALOG_ID } from '../keyboards';
@@ -18,6 +18,7 @@ const SessionSchema = z.object({
       'withdraw_repeat_password',
       'withdraw_password',
       'reject_reason',
+      'broadcast',
     ])
     .optional(),
   withdrawal: z
@@ -30,6 +31,16 @@ const SessionSchema = z.object({
     })
     .optional(),
   rejecting: Id.optional(),
+  broadcast: z
+    .object({
+      id: z.string().regex(new RegExp(`^${DIALOG_ID.source}$`)),
+      step: z.enum(['content', 'buttons', 'audience', 'confirm']),
+      paid: z.boolean().optional(),
+      content: MessageContent.optional(),
+      campaignId: Id.optional(),
+      recipients: z.number().int().min(0).optional(),
+    })
+    .optional(),
 }) satisfies z.ZodType<Session>;
 
 /** Only what a session may hold: anything else (a corrupt or older shape) is an empty session. */

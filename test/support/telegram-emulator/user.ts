@@ -1,6 +1,8 @@
 // A simulated Telegram user the test drives: writes to the bot, presses buttons, blocks it, and inspects what
 // the bot sent to its private chat.
+import { randomInt } from 'node:crypto';
 import { describeButtons, inlineButtons, replyKeyboardTexts } from './markup';
+import { formatText } from './formatting';
 import { captionFields, formatCaption, mediaField, type FileStore } from './media';
 import type {
   CallbackAnswer,
@@ -10,6 +12,7 @@ import type {
   Message,
   MessageEntity,
   MessageMatcher,
+  ParseMode,
   RecordedMessage,
   ReplyKeyboardMarkup,
   Update,
@@ -36,8 +39,17 @@ export interface UserMedia {
   bytes?: Buffer;
   fileName?: string;
   mimeType?: string;
-  /** Plain text (a user's client sends entities, not markup). */
+  /** Plain text (a user's client sends entities, not markup), unless `markup` says how it is formatted. */
   caption?: string;
+  /** The formatting the user applied in their client, written as this markup: it arrives as caption_entities. */
+  markup?: ParseMode;
+  /** Part of an album: the messages of one album share it (sendAlbum sets it). */
+  mediaGroupId?: string;
+}
+
+/** How a text the user writes is formatted: written as `markup`, it arrives as plain text with entities. */
+export interface UserText {
+  markup?: ParseMode;
 }
 
 const COMMAND = /^\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?(?=\s|$)/;
@@ -65,14 +77,17 @@ export class SimulatedUser {
    * Writes `text` to the bot: queues a `message` update (with a bot_command entity for "/command ...").
    * A user who blocked the bot unblocks it first, as the "Restart" button does.
    */
-  sendText(text: string): Message {
-    if (typeof text !== 'string' || text.trim() === '')
+  sendText(source: string, { markup }: UserText = {}): Message {
+    if (typeof source !== 'string' || source.trim() === '')
       throw new Error('sendText: Telegram does not send empty messages');
     if (this.state.blocked) this.unblockBot();
     this.state.started = true;
+    const formatted = markup ? formatText(source, markup) : { text: source, entities: [] };
+    const text = formatted.text;
     const command = COMMAND.exec(text);
     const entities: MessageEntity[] = command ? [{ type: 'bot_command', offset: 0, length: command[0].length }] : [];
-    return this.post({ text, ...(entities.length > 0 ? { entities } : {}) }, text);
+    entities.push(...formatted.entities);
+    return this.post({ text, ...(entities.length > 0 ? { entities } : {}) }, source);
   }
 
   /**
@@ -86,8 +101,16 @@ export class SimulatedUser {
       ...(media.fileName !== undefined ? { fileName: media.fileName } : {}),
       ...(media.mimeType !== undefined ? { mimeType: media.mimeType } : {}),
     });
-    const caption = formatCaption(media.caption, undefined, undefined);
-    return this.post({ ...mediaField(file, undefined), ...captionFields(caption) }, caption.source);
+    const caption = formatCaption(media.caption, media.markup, undefined);
+    const group = media.mediaGroupId !== undefined ? { media_group_id: media.mediaGroupId } : {};
+    return this.post({ ...group, ...mediaField(file, undefined), ...captionFields(caption) }, caption.source);
+  }
+
+  /** Sends an album: 2–10 media messages sharing one new media_group_id, each its own update, as clients do. */
+  sendAlbum(items: ReadonlyArray<UserMedia & { kind: MediaKind }>): Message[] {
+    if (items.length < 2 || items.length > 10) throw new Error('sendAlbum: an album has 2-10 items');
+    const mediaGroupId = String(randomInt(1e12, 2e14));
+    return items.map(({ kind, ...media }) => this.sendMedia(kind, { ...media, mediaGroupId }));
   }
 
   /** Adds the user's message to the chat and queues its `message` update. */
@@ -105,6 +128,14 @@ export class SimulatedUser {
       (b) => b.callback_data === callbackData,
       `callback_data ${JSON.stringify(callbackData)}`,
     );
+  }
+
+  /**
+   * What a modified client can do: a callback query with any callback_data under a bot message of this chat,
+   * whether or not the message has such a button (forged or outdated data).
+   */
+  sendCallbackData(message: MessageRef, callbackData: string): CallbackQuery {
+    return this.press(message, () => true, 'any data', callbackData);
   }
 
   /** Presses the inline callback button whose label is `text`. */
@@ -205,7 +236,12 @@ export class SimulatedUser {
     });
   }
 
-  private press(ref: MessageRef, pick: (button: InlineKeyboardButton) => boolean, what: string): CallbackQuery {
+  private press(
+    ref: MessageRef,
+    pick: (button: InlineKeyboardButton) => boolean,
+    what: string,
+    forgedData?: string,
+  ): CallbackQuery {
     if (this.state.blocked) throw new Error(`user ${this.id} has blocked the bot and cannot press its buttons`);
     const messageId = typeof ref === 'number' ? ref : ref.message_id;
     const stored = this.state.get(messageId);
@@ -214,7 +250,10 @@ export class SimulatedUser {
         `user ${this.id}: no message #${messageId} from the bot in this chat${stored?.deleted ? ' (it was deleted)' : ''}`,
       );
     }
-    const button = inlineButtons(stored.message.reply_markup).find(pick);
+    const button =
+      forgedData !== undefined
+        ? { text: '', callback_data: forgedData }
+        : inlineButtons(stored.message.reply_markup).find(pick);
     if (!button) {
       throw new Error(
         `message #${messageId} has no inline button with ${what}; it has ${describeButtons(stored.message.reply_markup)}`,
