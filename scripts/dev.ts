@@ -1,7 +1,8 @@
 // `npm run dev`: the whole system on local parts, with no accounts and no internet: Anvil (chain id 56) with a
 // test USDT, the project's Telegram Bot API emulator, a fresh PostgreSQL schema, Redis, NATS, and every
 // service. Payouts are real on the local chain (DRY_RUN=false, from Anvil's account 5 as the hot wallet). Unless
-// --no-demo is given, a demo user joins, registers a wallet, deposits, is credited and withdraws part of it.
+// --no-demo is given, a demo user joins, registers a wallet, deposits, is credited and withdraws part of it, and an
+// admin broadcasts a photo to everyone.
 import { buttonsOf } from '../test/support/bot-dialog';
 import { startSystem } from '../test/support/system';
 import { attachTestUsdt, parseUsdt } from '../test/support/usdt';
@@ -9,10 +10,12 @@ import { attachTestUsdt, parseUsdt } from '../test/support/usdt';
 // Anvil's dev account 5 of its well-known test mnemonic: a key for the local chain only.
 const HOT_WALLET = '0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc';
 const HOT_WALLET_KEY = '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba';
+// The sandbox's admin: a simulated Telegram user of the emulator, the one id in ADMIN_TELEGRAM_IDS.
+const ADMIN_ID = 700_000_001;
 
 const system = await startSystem({
   confirmations: 3,
-  groups: ['bot-gateway', 'ledger', 'notifier', 'chain-monitor', 'payout', 'gateway'],
+  groups: ['bot-gateway', 'ledger', 'notifier', 'chain-monitor', 'payout', 'broadcaster', 'gateway'],
   env: {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     HTTP_PORT: process.env.HTTP_PORT ?? '3000',
@@ -21,6 +24,7 @@ const system = await startSystem({
     PAYOUT_WALLET_PRIVATE_KEY: HOT_WALLET_KEY,
     PAYOUT_MIN_GAS_PRICE_GWEI: '1',
     PAYOUT_LOW_USDT: '100',
+    ADMIN_TELEGRAM_IDS: String(ADMIN_ID),
   },
 });
 await (await attachTestUsdt(system.usdtAddress, system.anvil.wallet(0)).mint(HOT_WALLET, parseUsdt('100000'))).wait();
@@ -31,6 +35,7 @@ console.log(`SigmaTrade is running on local parts:
   test USDT                 ${system.usdtAddress}
   system wallet             ${system.systemWallet}
   hot wallet (payouts)      ${HOT_WALLET}
+  admin (Telegram id)       ${ADMIN_ID}
   Telegram Bot API emulator ${system.emulator.apiRoot}
   HTTP gateway              http://127.0.0.1:${system.env.HTTP_PORT}/health/ready
   database schema           ${system.db.schema} (dropped on exit)`);
@@ -115,5 +120,50 @@ if (!process.argv.includes('--no-demo')) {
       ? 'the books equal the chain'
       : reconciliation.differences.map((d) => d.kind).join(', ') + ' (the newest blocks may not be final yet)',
   );
+
+  // A broadcast: the admin sends a photo with a caption, skips the link buttons, picks everyone and confirms.
+  const admin = system.emulator.user({ id: ADMIN_ID, first_name: 'Carol' });
+  const pace = () => new Promise((resolve) => setTimeout(resolve, 1100));
+  admin.sendText('/start');
+  await admin.waitForMessage(/Welcome/);
+  await pace();
+  admin.sendText('/broadcast');
+  say('Carol (admin)', '/broadcast');
+  say('bot', (await admin.waitForMessage(/New broadcast/)).text);
+  await pace();
+  const photo = admin.sendMedia('photo', {
+    caption: '<b>SigmaTrade</b> now pays out on the local chain',
+    markup: 'HTML',
+  });
+  say('Carol (admin)', '(a photo with the caption "SigmaTrade now pays out on the local chain")');
+  const buttonsPrompt = await admin.waitForMessage(
+    (m) => m.message_id > photo.message_id && /Add link buttons/.test(m.text),
+  );
+  say('bot', buttonsPrompt.text);
+  admin.pressButton(
+    buttonsPrompt,
+    buttonsOf(buttonsPrompt).find((data) => data.startsWith('bcd:skip:'))!,
+  );
+  say('Carol (admin)', '(presses Skip)');
+  const audience = await admin.waitForMessage(/Who gets it/);
+  say('bot', audience.text);
+  admin.pressButton(
+    audience,
+    buttonsOf(audience).find((data) => data.endsWith(':all'))!,
+  );
+  say('Carol (admin)', '(presses All users)');
+  const confirm = await admin.waitForMessage(/Send to \d+ users\?/, 20_000);
+  say('bot', `(the preview: the photo as recipients will see it)\n${confirm.text}`);
+  admin.pressButton(
+    confirm,
+    buttonsOf(confirm).find((data) => data.startsWith('bcd:send:'))!,
+  );
+  say('Carol (admin)', '(presses Send)');
+  for (const who of [inviter, user])
+    say(
+      `bot → ${who.info.first_name}`,
+      `(a photo) ${(await who.waitForMessage((m) => m.media?.kind === 'photo', 30_000)).text}`,
+    );
+  say('bot → Carol', (await admin.waitForMessage(/Broadcast #\d+ finished/, 30_000)).text);
   console.log('\nThe system keeps running; press Ctrl-C to stop.');
 }

@@ -315,7 +315,7 @@ export async function sendBroadcast(ctx: BotContext, deps: BroadcastDeps, dialog
     return;
   }
   endDialog(ctx);
-  ctx.gateway.log.warn({ campaign_id: campaignId, total }, 'broadcast started');
+  ctx.gateway.log.info({ campaign_id: campaignId, total }, 'broadcast started');
   await ctx.answerCbQuery(t(lang, 'broadcast.compose.started_answer'));
   // The broadcaster may still be choosing the recipients (total null): the preview's count stands in.
   const count = total ?? dialog.recipients ?? 0;
