@@ -3,7 +3,7 @@
 // The dialog lives in the session like the withdrawal dialog; every button carries the dialog's id, so one of an
 // older dialog is answered as stale. Campaign control: the bc:<action>:<id> buttons of the broadcaster's progress
 // message, and /broadcasts with the same actions.
-import type { Message } from 'telegraf/types';
+import type { InlineKeyboardMarkup, Message } from 'telegraf/types';
 import { CampaignStatus, type Audience } from '../../../lib/contracts';
 import { t, trustedHtml } from '../../../lib/i18n';
 import type { AlbumStore } from '../broadcast-albums';
@@ -74,26 +74,34 @@ function broadcasterRefusal(ctx: BotContext, error: unknown, campaignId?: string
   return t(lang, 'broadcast.admin.refused', { reason: (error as Error).message });
 }
 
-async function askContent(ctx: BotContext, dialog: BroadcastDialog, prefix?: string): Promise<void> {
-  const lang = ctx.gateway.lang;
-  const ask = t(lang, 'broadcast.compose.ask_content');
-  await say(ctx, prefix ? `${prefix}\n\n${ask}` : ask, contentPrompt(lang, dialog.id));
+/** A step's question, after what the last step answered (prefix), with the step's buttons. */
+async function ask(
+  ctx: BotContext,
+  key: 'ask_content' | 'ask_buttons' | 'ask_audience',
+  keyboard: InlineKeyboardMarkup,
+  prefix?: string,
+): Promise<void> {
+  const question = t(ctx.gateway.lang, `broadcast.compose.${key}`);
+  await say(ctx, prefix ? `${prefix}\n\n${question}` : question, keyboard);
+}
+
+const askContent = (ctx: BotContext, dialog: BroadcastDialog, prefix?: string) =>
+  ask(ctx, 'ask_content', contentPrompt(ctx.gateway.lang, dialog.id), prefix);
+
+/** Moves the dialog to a step that waits for the admin's next message, and asks for it. */
+function awaitStep(ctx: BotContext, dialog: BroadcastDialog, step: 'buttons' | 'audience') {
+  dialog.step = step;
+  ctx.gateway.session.awaiting = 'broadcast';
 }
 
 async function askButtons(ctx: BotContext, dialog: BroadcastDialog, prefix?: string): Promise<void> {
-  const lang = ctx.gateway.lang;
-  dialog.step = 'buttons';
-  ctx.gateway.session.awaiting = 'broadcast';
-  const ask = t(lang, 'broadcast.compose.ask_buttons');
-  await say(ctx, prefix ? `${prefix}\n\n${ask}` : ask, buttonsPrompt(lang, dialog.id));
+  awaitStep(ctx, dialog, 'buttons');
+  await ask(ctx, 'ask_buttons', buttonsPrompt(ctx.gateway.lang, dialog.id), prefix);
 }
 
 async function askAudience(ctx: BotContext, dialog: BroadcastDialog, prefix?: string): Promise<void> {
-  const lang = ctx.gateway.lang;
-  dialog.step = 'audience';
-  ctx.gateway.session.awaiting = 'broadcast';
-  const ask = t(lang, 'broadcast.compose.ask_audience');
-  await say(ctx, prefix ? `${prefix}\n\n${ask}` : ask, audiencePrompt(lang, dialog.id));
+  awaitStep(ctx, dialog, 'audience');
+  await ask(ctx, 'ask_audience', audiencePrompt(ctx.gateway.lang, dialog.id), prefix);
 }
 
 /**
