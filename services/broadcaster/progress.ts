@@ -140,12 +140,7 @@ export class ProgressReporter {
         this.shown.delete(id);
         continue;
       }
-      const view = progressView(
-        row,
-        counts,
-        row.total === null ? await this.chosen(id) : 0,
-        await this.language(row),
-      );
+      const view = progressView(row, counts, row.total === null ? await this.chosen(id) : 0, await this.language(row));
       if (last?.text === view.text) {
         this.shown.set(id, { text: view.text, at: Date.now() });
         continue;
