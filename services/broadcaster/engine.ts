@@ -73,8 +73,8 @@ export class BroadcastEngine {
   private wake: (() => void) | undefined;
   /** Each campaign's status as this replica last read it (sends stop soon after a pause or cancel). */
   private readonly status = new Map<string, CampaignRow['status']>();
-  /** Resolved when this replica learns a campaign stopped: its recipients still waiting for a slot give up. */
-  private readonly halts = new Map<string, { halted: Promise<void>; halt: () => void }>();
+  /** Per campaign, the recipients waiting for a slot: told to give up when this replica learns it stopped. */
+  private readonly waiting = new Map<string, Set<() => void>>();
   private readonly materialising = new Map<string, Promise<void>>();
   private lastRecover = 0;
   private lastUnreachable = 0;
@@ -96,7 +96,7 @@ export class BroadcastEngine {
   async stop(): Promise<void> {
     this.stopping = true;
     // Recipients still waiting for a slot go back to pending; requests that left finish and are recorded.
-    for (const id of [...this.halts.keys()]) this.halt(id);
+    for (const id of [...this.waiting.keys()]) this.halt(id);
     this.wake?.();
     await this.loop;
     await Promise.all([...this.materialising.values(), this.reporting]);
@@ -115,20 +115,20 @@ export class BroadcastEngine {
     if (status !== 'running') this.halt(campaignId);
   }
 
-  private halted(campaignId: string): Promise<void> {
-    let entry = this.halts.get(campaignId);
-    if (!entry) {
-      let halt: () => void = () => undefined;
-      const halted = new Promise<void>((resolve) => (halt = resolve));
-      entry = { halted, halt };
-      this.halts.set(campaignId, entry);
-    }
-    return entry.halted;
+  /** A promise resolved if the campaign halts while the caller waits; `done` forgets it (nothing piles up). */
+  private haltWatch(campaignId: string): { halted: Promise<true>; done: () => void } {
+    let waiting = this.waiting.get(campaignId);
+    if (!waiting) this.waiting.set(campaignId, (waiting = new Set()));
+    let wake: () => void = () => undefined;
+    const halted = new Promise<true>((resolve) => (wake = () => resolve(true)));
+    waiting.add(wake);
+    return { halted, done: () => waiting.delete(wake) };
   }
 
   private halt(campaignId: string): void {
-    this.halts.get(campaignId)?.halt();
-    this.halts.delete(campaignId);
+    const waiting = this.waiting.get(campaignId);
+    this.waiting.delete(campaignId);
+    for (const wake of waiting ?? []) wake();
   }
 
   private heartbeatKey(replica: string) {
@@ -273,8 +273,12 @@ export class BroadcastEngine {
             if (partsAnswered === 0) {
               // Nothing of this message has arrived yet: a pause or cancel meanwhile stops it, on every replica.
               taken.catch(() => undefined);
-              const stopped = this.halted(id).then(() => true);
-              if (await Promise.race([taken.then(() => false), stopped])) throw new CampaignHalted();
+              const watch = this.haltWatch(id);
+              try {
+                if (await Promise.race([taken.then(() => false), watch.halted])) throw new CampaignHalted();
+              } finally {
+                watch.done();
+              }
               if (!(await this.ports.flags.running(id))) {
                 this.noteStatus(id, 'paused');
                 throw new CampaignHalted();
