@@ -1,4 +1,5 @@
-import { getAddress, isAddress } from 'ethers';
+// The address module alone: a process that only checks addresses (every config) need not load all of ethers.
+import { getAddress, isAddress } from 'ethers/address';
 
 export class AddressError extends Error {
   constructor(

@@ -68,14 +68,18 @@ export function createPool(
 export function createDatabase(url: string, poolSize = 10): Database {
   const { schema } = parseDatabaseUrl(url);
   const pool = createPool(url, poolSize);
-  // Prisma shares the pool, so one set of connections (and one error policy) serves both.
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
+  // Prisma shares the pool, so one set of connections (and one error policy) serves both. It is made on first use:
+  // services on plain SQL (broadcaster, notifier, …) never pay its memory.
+  let prisma: PrismaClient | undefined;
   return {
-    prisma,
+    get prisma() {
+      prisma ??= new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
+      return prisma;
+    },
     pool,
     schema,
     async close() {
-      await prisma.$disconnect().catch(() => undefined);
+      await prisma?.$disconnect().catch(() => undefined);
       if (!pool.ended) await pool.end();
     },
   };

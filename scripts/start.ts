@@ -5,14 +5,16 @@ import { migrateDatabase } from '../lib/migrate';
 import { rootLogger } from '../lib/logger';
 import { startNode } from '../lib/runtime';
 import { describeDatabaseFailure, describeStartupFailure, isDatabaseError } from '../lib/startup-errors';
-import { loadServicesConfig, selectServices } from '../services';
+// Only the code of the groups this process runs is loaded (services/groups.ts), not every service's.
+import { loadGroups, loadServicesConfig, parseGroups } from '../services/groups';
 
 loadDotEnv();
 let selection;
 let config;
 try {
   // Only the variables of the services this process runs are needed (SERVICES=ledger needs no bot token).
-  selection = selectServices(process.env.SERVICES ?? '');
+  const groups = parseGroups(process.env.SERVICES ?? '');
+  selection = { groups, services: await loadGroups(groups) };
   config = loadServicesConfig(selection.services);
 } catch (error) {
   if (error instanceof ConfigError) {

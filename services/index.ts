@@ -2,7 +2,7 @@
 // process with a given selection must have: the common variables and those of the services it runs.
 import { apiGatewayService } from '../gateway/api.service';
 import { common, loadVariables, type CommonConfig, type ConfigOf } from '../lib/config';
-import type { NodeConfig, ServiceDefinition } from '../lib/runtime';
+import type { ServiceDefinition } from '../lib/runtime';
 import { apiGatewayConfig } from '../gateway/config';
 import { botGatewayService } from './bot-gateway/bot-gateway.service';
 import { broadcasterService } from './broadcaster/broadcaster.service';
@@ -18,6 +18,7 @@ import { payoutConfig } from './payout/config';
 import { payoutService } from './payout/payout.service';
 import { usersConfig } from './users/config';
 import { usersService } from './users/users.service';
+import { GROUP_NAMES, loadServicesConfig, parseGroups, type ServiceGroup } from './groups';
 
 export const SERVICE_GROUPS = {
   users: [usersService],
@@ -29,10 +30,10 @@ export const SERVICE_GROUPS = {
   payout: [payoutService],
   broadcaster: [broadcasterService],
   gateway: [apiGatewayService],
-} satisfies Record<string, ServiceDefinition[]>;
+} satisfies Record<ServiceGroup, ServiceDefinition[]>;
 
-export type ServiceGroup = keyof typeof SERVICE_GROUPS;
-export const ALL_GROUPS = Object.keys(SERVICE_GROUPS) as ServiceGroup[];
+export type { ServiceGroup };
+export const ALL_GROUPS: ServiceGroup[] = [...GROUP_NAMES];
 
 type AllVariables = typeof common.variables &
   typeof usersConfig.variables &
@@ -50,27 +51,11 @@ export type VariableName = keyof AllVariables;
 
 /** Parses SERVICES ("" = all); an unknown name is an error that names the known ones. */
 export function selectServices(list: string): { groups: ServiceGroup[]; services: ServiceDefinition[] } {
-  const names = list
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const unknown = names.filter((n) => !ALL_GROUPS.includes(n as ServiceGroup));
-  if (unknown.length)
-    throw new Error(`SERVICES names unknown service(s) ${unknown.join(', ')}; known: ${ALL_GROUPS.join(', ')}`);
-  const groups = names.length ? (names as ServiceGroup[]) : ALL_GROUPS;
+  const groups = parseGroups(list);
   return { groups, services: [...new Set(groups.flatMap((g) => SERVICE_GROUPS[g]))] };
 }
 
-/**
- * Validates the configuration of a process running `services`: a ledger-only process needs no bot token and no
- * RPC URL. Throws ConfigError with one line per problem.
- */
-export function loadServicesConfig(
-  services: readonly ServiceDefinition[],
-  env: Record<string, string | undefined> = process.env,
-): NodeConfig {
-  return loadVariables<typeof common.variables>([common, ...new Set(services.map((s) => s.config))], env);
-}
+export { loadServicesConfig };
 
 /** The configuration of a process running every service, typed as such (tests, the local sandbox). */
 export function loadFullConfig(env: Record<string, string | undefined> = process.env): Config {

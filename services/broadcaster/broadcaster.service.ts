@@ -13,6 +13,7 @@ import {
   type Audience,
   type MessageContent,
 } from '../../lib/contracts';
+import { languageOf } from '../../lib/i18n';
 import { serviceLogger } from '../../lib/logger';
 import { startOutboxRelay, type OutboxRelay } from '../../lib/outbox';
 import { defineService } from '../../lib/runtime';
@@ -31,6 +32,7 @@ import { broadcasterConfig } from './config';
 import { BroadcastEngine } from './engine';
 import { ProgressReporter } from './progress';
 import { Recipients } from './recipients';
+import { CampaignStatusFlags } from './status-flags';
 
 const { MoleculerClientError } = Errors;
 
@@ -58,6 +60,7 @@ export const broadcasterService = defineService('broadcaster', broadcasterConfig
   const telegram = new Telegram(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT });
   const campaigns = new Campaigns(db.pool);
   const recipients = new Recipients(db.pool);
+  const flags = new CampaignStatusFlags(redis, config.NAMESPACE, (id) => campaigns.status(id), log);
   const botId = botIdOf(config.TELEGRAM_BOT_TOKEN);
   // The bot's one budget, shared with the notifier: broadcasts take what transactional messages leave, paid
   // campaigns count against BROADCAST_PAID_RATE instead of the free rate.
@@ -170,7 +173,18 @@ export const broadcasterService = defineService('broadcaster', broadcasterConfig
     started() {
       relay = startOutboxRelay(this.broker, db.pool, BROADCASTER_OUTBOX, log);
       const reporter = new ProgressReporter(
-        { campaigns, redis, namespace: config.NAMESPACE, telegram, budget, language: 'en', log },
+        {
+          campaigns,
+          redis,
+          namespace: config.NAMESPACE,
+          telegram,
+          budget,
+          languageOf: async (telegramId) => {
+            const user = await callAction(engineBroker(), UsersActions.byTelegramId, { telegramId }, { timeout: 5000 });
+            return languageOf(user?.languageCode);
+          },
+          log,
+        },
         (id) => recipients.chosen(id),
       );
       engine = new BroadcastEngine({
@@ -185,6 +199,7 @@ export const broadcasterService = defineService('broadcaster', broadcasterConfig
           await callAction(engineBroker(), UsersActions.markUnreachable, { telegramId, reason }, { timeout: 5000 });
         },
         progress: reporter,
+        flags,
         concurrency: config.BROADCAST_CONCURRENCY,
         requestTimeoutMs: config.BROADCAST_REQUEST_TIMEOUT_MS,
         log,
@@ -201,6 +216,8 @@ export const broadcasterService = defineService('broadcaster', broadcasterConfig
   async function act(campaignId: string, actor: string, action: AdminAction) {
     try {
       const row = await campaigns.transition(campaignId, actor, action);
+      // Before the answer: from then on no replica's request leaves for a paused or cancelled campaign.
+      await flags.set(campaignId, row.status);
       relay?.kick();
       engine?.poke(campaignId, row.status);
       log.info({ campaign_id: campaignId, actor, action }, `broadcast ${row.status}`);

@@ -104,6 +104,14 @@ export class Campaigns {
     return rows[0];
   }
 
+  /** Just the status (what a send checks on a missing status flag). */
+  async status(id: string): Promise<CampaignStatus | undefined> {
+    const { rows } = await this.pool.query<{ status: CampaignStatus }>('SELECT status FROM broadcasts WHERE id = $1', [
+      id,
+    ]);
+    return rows[0]?.status;
+  }
+
   async list(limit: number): Promise<CampaignRow[]> {
     const { rows } = await this.pool.query<CampaignRow>(`SELECT ${COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT $1`, [
       limit,
@@ -150,9 +158,11 @@ export class Campaigns {
       const { rows: updated } = await client.query<CampaignRow>(
         `UPDATE broadcasts SET status = $2, updated_at = now(),
            started_at = CASE WHEN $3 THEN now() ELSE started_at END,
-           finished_at = CASE WHEN $4 THEN now() ELSE finished_at END
+           finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
+           report_sent = report_sent OR $5
          WHERE id = $1 RETURNING ${COLUMNS}`,
-        [id, to, action === 'start', to === 'cancelled'],
+        // A draft cancelled before it started sent nothing: it has no report (its audit entry is still written).
+        [id, to, action === 'start', to === 'cancelled', row.status === 'draft' && to === 'cancelled'],
       );
       await enqueue(client, BROADCASTER_OUTBOX, [audit(actor, action, id, { from: row.status, to })]);
       return updated[0]!;

@@ -17,6 +17,7 @@ import type { CampaignRow, Campaigns } from './campaigns';
 import { failureOutcome } from './outcome';
 import type { ProgressReporter } from './progress';
 import type { Claimed, Outcome, Recipients } from './recipients';
+import type { CampaignStatusFlags } from './status-flags';
 
 export const HEARTBEAT_TTL_MS = 3_000;
 const IDLE_MS = 500;
@@ -45,6 +46,8 @@ export interface EnginePorts {
   }>;
   markUnreachable(telegramId: string, reason: string): Promise<void>;
   progress: ProgressReporter;
+  /** Each campaign's status as every replica sees it at once (checked right before each request leaves). */
+  flags: CampaignStatusFlags;
   concurrency: number;
   /** How long a request that left may go unanswered before its outcome is taken as unknown. */
   requestTimeoutMs: number;
@@ -59,6 +62,9 @@ const fileIdOnly = (content: MessageContent) => async (ref: { fileId: string } |
   throw new Error(`broadcast content still refers to stored media ${ref.mediaId} (${content.kind})`);
 };
 
+/** The campaign was paused or cancelled before this recipient's request left: it goes back to pending. */
+class CampaignHalted extends Error {}
+
 export class BroadcastEngine {
   private heartbeat: Lease | undefined;
   private replica = '';
@@ -67,6 +73,8 @@ export class BroadcastEngine {
   private wake: (() => void) | undefined;
   /** Each campaign's status as this replica last read it (sends stop soon after a pause or cancel). */
   private readonly status = new Map<string, CampaignRow['status']>();
+  /** Per campaign, the recipients waiting for a slot: told to give up when this replica learns it stopped. */
+  private readonly waiting = new Map<string, Set<() => void>>();
   private readonly materialising = new Map<string, Promise<void>>();
   private lastRecover = 0;
   private lastUnreachable = 0;
@@ -87,6 +95,8 @@ export class BroadcastEngine {
   /** Finishes the sends in flight and records them; what was claimed but not yet sent goes back to pending. */
   async stop(): Promise<void> {
     this.stopping = true;
+    // Recipients still waiting for a slot go back to pending; requests that left finish and are recorded.
+    for (const id of [...this.waiting.keys()]) this.halt(id);
     this.wake?.();
     await this.loop;
     await Promise.all([...this.materialising.values(), this.reporting]);
@@ -96,8 +106,29 @@ export class BroadcastEngine {
 
   /** Something changed (an action on this replica): look again now instead of after the idle pause. */
   poke(campaignId?: string, status?: CampaignRow['status']): void {
-    if (campaignId && status) this.status.set(campaignId, status);
+    if (campaignId && status) this.noteStatus(campaignId, status);
     this.wake?.();
+  }
+
+  private noteStatus(campaignId: string, status: CampaignRow['status']): void {
+    this.status.set(campaignId, status);
+    if (status !== 'running') this.halt(campaignId);
+  }
+
+  /** A promise resolved if the campaign halts while the caller waits; `done` forgets it (nothing piles up). */
+  private haltWatch(campaignId: string): { halted: Promise<true>; done: () => void } {
+    let waiting = this.waiting.get(campaignId);
+    if (!waiting) this.waiting.set(campaignId, (waiting = new Set()));
+    let wake: () => void = () => undefined;
+    const halted = new Promise<true>((resolve) => (wake = () => resolve(true)));
+    waiting.add(wake);
+    return { halted, done: () => waiting.delete(wake) };
+  }
+
+  private halt(campaignId: string): void {
+    const waiting = this.waiting.get(campaignId);
+    this.waiting.delete(campaignId);
+    for (const wake of waiting ?? []) wake();
   }
 
   private heartbeatKey(replica: string) {
@@ -144,7 +175,10 @@ export class BroadcastEngine {
   private async tick(): Promise<boolean> {
     if (!(await this.alive())) return false;
     const open = await this.ports.campaigns.open();
-    for (const row of open) this.status.set(String(row.id), row.status);
+    for (const row of open) this.noteStatus(String(row.id), row.status);
+    await this.ports.flags
+      .repair(open.map((r) => ({ id: String(r.id), status: r.status })))
+      .catch((error) => this.ports.log.debug({ err: error }, 'campaign status flags not checked'));
     const now = Date.now();
     if (now - this.lastRecover >= RECOVER_EVERY_MS) {
       this.lastRecover = now;
@@ -226,6 +260,7 @@ export class BroadcastEngine {
     // The answer's deadline runs from when the request leaves (a wait for the budget is not Telegram's delay).
     let deadline: NodeJS.Timeout | undefined;
     let requestLeft = false;
+    let partsAnswered = 0;
     let giveUp: (error: Error) => void = () => undefined;
     const noAnswer = new Promise<never>((_, reject) => (giveUp = reject));
     try {
@@ -234,7 +269,21 @@ export class BroadcastEngine {
         sendContent(this.ports.telegram, recipient.telegramId, row.content, {
           slot: async (messages) => {
             clearTimeout(deadline);
-            await budget.take(recipient.telegramId, row.paid ? 'paid' : 'broadcast', messages);
+            const taken = budget.take(recipient.telegramId, row.paid ? 'paid' : 'broadcast', messages);
+            if (partsAnswered === 0) {
+              // Nothing of this message has arrived yet: a pause or cancel meanwhile stops it, on every replica.
+              taken.catch(() => undefined);
+              const watch = this.haltWatch(id);
+              try {
+                if (await Promise.race([taken.then(() => false), watch.halted])) throw new CampaignHalted();
+              } finally {
+                watch.done();
+              }
+              if (!(await this.ports.flags.running(id))) {
+                this.noteStatus(id, 'paused');
+                throw new CampaignHalted();
+              }
+            } else await taken;
             requestLeft = true;
             deadline = setTimeout(
               () => giveUp(Object.assign(new Error('Telegram did not answer in time'), { code: 'ETIMEDOUT' })),
@@ -242,12 +291,16 @@ export class BroadcastEngine {
             );
           },
           paused: (seconds) => budget.pause(seconds),
+          answered: async (index) => {
+            partsAnswered = index + 1;
+          },
           media,
           paid: row.paid,
         }),
       ]);
       return { userId: recipient.userId, status: 'sent' };
     } catch (error) {
+      if (error instanceof CampaignHalted) return { userId: recipient.userId, status: 'pending', release: true };
       const outcome = failureOutcome(recipient.userId, recipient.attempts, error);
       if (outcome.status === 'blocked') this.lastUnreachable = 0;
       // A long text goes as several messages: once one has left, sending again could repeat the first parts.

@@ -13,6 +13,8 @@ import { progressOf, type CampaignRow, type Campaigns, type Counts } from './cam
 
 export const EDIT_EVERY_MS = 5_000;
 const LEASE_TTL_MS = 15_000;
+/** How long an admin's language is kept before users is asked again. */
+const LANGUAGE_TTL_MS = 60_000;
 
 export interface ProgressPorts {
   campaigns: Campaigns;
@@ -20,8 +22,8 @@ export interface ProgressPorts {
   namespace: string;
   telegram: Telegram;
   budget: TelegramBudget;
-  /** The admin's language for the texts. */
-  language: string;
+  /** The language of the admin's texts (users.byTelegramId's languageCode); a failure answers en meanwhile. */
+  languageOf(telegramId: string): Promise<string>;
   log: Logger;
 }
 
@@ -84,6 +86,7 @@ export class ProgressReporter {
   private readonly leases = new Map<string, Lease>();
   private readonly shown = new Map<string, { text: string; at: number }>();
   private running: Promise<void> | undefined;
+  private readonly languages = new Map<string, { language: string; at: number }>();
 
   constructor(
     private readonly ports: ProgressPorts,
@@ -129,7 +132,7 @@ export class ProgressReporter {
       if (ended) {
         // Sends still in flight finish (or are settled as ambiguous) first, so the report is final.
         if (counts.sending > 0) continue;
-        const text = reportText(row, counts, this.ports.language);
+        const text = reportText(row, counts, await this.language(row));
         if (!(await this.show(row, text, []))) continue;
         await this.ports.campaigns.recordReport(id, counts);
         await lease.release();
@@ -137,12 +140,26 @@ export class ProgressReporter {
         this.shown.delete(id);
         continue;
       }
-      const view = progressView(row, counts, row.total === null ? await this.chosen(id) : 0, this.ports.language);
+      const view = progressView(row, counts, row.total === null ? await this.chosen(id) : 0, await this.language(row));
       if (last?.text === view.text) {
         this.shown.set(id, { text: view.text, at: Date.now() });
         continue;
       }
       if (await this.show(row, view.text, view.buttons)) this.shown.set(id, { text: view.text, at: Date.now() });
+    }
+  }
+
+  private async language(row: CampaignRow): Promise<string> {
+    const chatId = String(row.progress_chat_id ?? row.created_by);
+    const known = this.languages.get(chatId);
+    if (known && Date.now() - known.at < LANGUAGE_TTL_MS) return known.language;
+    try {
+      const language = await this.ports.languageOf(chatId);
+      this.languages.set(chatId, { language, at: Date.now() });
+      return language;
+    } catch (error) {
+      this.ports.log.debug({ err: error, chat_id: chatId }, "the admin's language is unknown for now: en");
+      return known?.language ?? 'en';
     }
   }
 

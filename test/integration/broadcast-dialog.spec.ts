@@ -55,8 +55,6 @@ describe('broadcast dialog', function () {
       RATE_LIMIT_MAX_REQUESTS: '1000',
       ADMIN_TELEGRAM_IDS: String(ADMIN),
       TELEGRAM_GLOBAL_RATE: String(RATE),
-      // What a replica has claimed is still sent after a pause or cancel: keep that window small.
-      BROADCAST_CONCURRENCY: '2',
     });
     node = await startNode(config, [usersService, botGatewayService, broadcasterService], { db, redis });
     admin = emulator.user({ id: ADMIN, language_code: 'en', first_name: 'Admin' });
@@ -118,7 +116,7 @@ describe('broadcast dialog', function () {
     return { preview, confirmation };
   }
 
-  /** The broadcaster's report of a campaign that ended (a cancelled draft gets one too), meanwhile in the chat. */
+  /** The broadcaster's report of a campaign that ended, meanwhile in the chat (a cancelled draft gets none). */
   const isReport = (m: RecordedMessage) => /^\S+ Broadcast #\d+ (cancelled|finished)/.test(m.text);
 
   const campaignIdOf = (confirmation: RecordedMessage) => /campaign #(\d+)/.exec(confirmation.text)![1]!;

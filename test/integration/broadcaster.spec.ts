@@ -32,6 +32,8 @@ import { eventually } from '../support/system';
 import { TelegramEmulator, type SimulatedUser } from '../support/telegram-emulator';
 
 const ADMIN_ID = 5_560_001;
+/** An admin whose Telegram language is Russian: their progress message and report are in Russian. */
+const RU_ADMIN_ID = 5_560_002;
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('broadcaster', function () {
@@ -41,6 +43,7 @@ describe('broadcaster', function () {
   let emulator: TelegramEmulator;
   let namespace: string;
   let config: Config;
+  let overrides: Record<string, string>;
   let users: Node;
   let broadcaster: Node;
   let probe: Node;
@@ -56,18 +59,24 @@ describe('broadcaster', function () {
     emulator = new TelegramEmulator();
     await emulator.start();
     namespace = `broadcast-${randomBytes(4).toString('hex')}`;
-    config = testConfig({
+    overrides = {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       DATABASE_URL: db.url,
       NAMESPACE: namespace,
       TELEGRAM_API_ROOT: emulator.apiRoot,
       TELEGRAM_BOT_TOKEN: emulator.token,
-      ADMIN_TELEGRAM_IDS: String(ADMIN_ID),
+      ADMIN_TELEGRAM_IDS: `${ADMIN_ID},${RU_ADMIN_ID}`,
       BROADCAST_CONCURRENCY: '5',
       BROADCAST_REQUEST_TIMEOUT_MS: '1500',
-    });
+    };
+    config = testConfig(overrides);
     admin = emulator.user({ id: ADMIN_ID, first_name: 'Admin' });
     admin.sendText('/start');
+    emulator.user({ id: RU_ADMIN_ID, first_name: 'Админ', language_code: 'ru' }).sendText('/start');
+    await db.pool.query(
+      `INSERT INTO users (telegram_id, first_name, language_code, referral_code) VALUES ($1, 'Админ', 'ru', 'bruadmin')`,
+      [RU_ADMIN_ID],
+    );
     users = await startNode(config, [usersService, ledgerService], { db, redis, broker: { nodeID: `${namespace}-u` } });
     broadcaster = await startNode(config, [broadcasterService], { db, redis, broker: { nodeID: `${namespace}-b` } });
     probe = await startNode(config, [auditProbe(audit)], { db, redis, broker: { nodeID: `${namespace}-a` } });
@@ -440,6 +449,94 @@ describe('broadcaster', function () {
     for (const entry of [...of(campaignId), ...of(cancelled)]) {
       expect(Date.parse(entry.at)).to.be.closeTo(Date.now(), 120_000);
       expect(entry.id).to.be.a('string');
+    }
+  });
+  it('sends no report for a draft cancelled before it started, and audits the cancel', async () => {
+    const draft = await campaign({ kind: 'text', text: 'never started' }, nextLanguage());
+    expect((await call(BroadcasterActions.cancel, { actor, campaignId: draft })).status).to.equal('cancelled');
+    await eventually(
+      async () => audit.some((e) => e.target === `broadcast:${draft}` && e.action === 'broadcast.cancelled'),
+      'the cancel audited',
+      15_000,
+    );
+    // A later campaign's report: the reporter has looked at the cancelled draft (an earlier id) by then.
+    const lang = nextLanguage();
+    await registerAudience(emulator, db.pool, 2, lang);
+    const later = await campaign({ kind: 'text', text: 'after the draft' }, lang);
+    await call(BroadcasterActions.start, { actor, campaignId: later });
+    await finished(later);
+    await admin.waitForMessage(new RegExp(`Broadcast #${later} finished`), 30_000);
+    expect(admin.messages().filter((m) => m.text.includes(`#${draft}`))).to.deep.equal([]);
+  });
+
+  it("shows the progress message and the report in the admin's language", async () => {
+    const ruAdmin = emulator.user({ id: RU_ADMIN_ID });
+    const lang = nextLanguage();
+    await registerAudience(emulator, db.pool, 2, lang);
+    const { campaignId } = await call(BroadcasterActions.create, {
+      actor: String(RU_ADMIN_ID),
+      content: { kind: 'text', text: 'по-русски' },
+      audience: { kind: 'language', language: lang },
+    });
+    await call(BroadcasterActions.start, { actor: String(RU_ADMIN_ID), campaignId });
+    await finished(campaignId);
+    const report = await ruAdmin.waitForMessage(new RegExp(`Рассылка #${campaignId} завершена`), 30_000);
+    expect(report.text).to.match(/Отправлено: 2/);
+    expect(ruAdmin.messages().filter((m) => m.text.includes(`#${campaignId}`))).to.have.length(1);
+    expect(admin.messages().filter((m) => m.text.includes(`#${campaignId}`))).to.deep.equal([]);
+  });
+
+  it('stops every replica sending the moment pause or cancel answers', async () => {
+    // Two replicas at 3 messages/s, each with 20 recipients claimed: most of a batch waits for its slot when the
+    // admin acts, and none of those may leave once the action has answered.
+    const REPLICAS = 2;
+    await broadcaster.stop();
+    const slow = testConfig({ ...overrides, TELEGRAM_GLOBAL_RATE: '3', BROADCAST_CONCURRENCY: '20' });
+    const replicas: Node[] = [];
+    try {
+      for (let i = 0; i < REPLICAS; i++) {
+        replicas.push(
+          await startNode(slow, [broadcasterService], { db, redis, broker: { nodeID: `${namespace}-slow${i}` } }),
+        );
+      }
+      await users.broker.waitForServices(['broadcaster'], 10_000);
+      const lang = nextLanguage();
+      const members = await registerAudience(emulator, db.pool, 60, lang);
+      const campaignId = await campaign({ kind: 'text', text: 'halt' }, lang);
+      const requests = () => emulator.calls('sendMessage').filter((c) => c.params.text === 'halt').length;
+      const settled = () =>
+        eventually(async () => !(await statusCounts(db.pool, campaignId)).sending, 'claimed recipients to settle');
+      // What the action's answer allows still to arrive: a request that passed its check just before the status
+      // changed. The budget lets one request leave per 334 ms slot at 3/s: at most one such request per replica.
+      const inFlightBound = REPLICAS;
+
+      await call(BroadcasterActions.start, { actor, campaignId });
+      await eventually(async () => requests() >= 3, 'some sends');
+      await eventually(async () => (await statusCounts(db.pool, campaignId)).sending! >= 20, 'batches claimed');
+      expect((await call(BroadcasterActions.pause, { actor, campaignId })).status).to.equal('paused');
+      const atPause = requests();
+      await settled();
+      expect(requests() - atPause, 'requests after the pause answered').to.be.at.most(inFlightBound);
+      const paused = await statusCounts(db.pool, campaignId);
+      expect(paused.sent, 'sent = requests').to.equal(requests());
+      expect(paused.pending, 'the claimed rest back to pending').to.equal(60 - requests());
+
+      await call(BroadcasterActions.resume, { actor, campaignId });
+      await eventually(async () => requests() >= paused.sent! + 3, 'sends after the resume');
+      await eventually(async () => (await statusCounts(db.pool, campaignId)).sending! >= 20, 'batches claimed');
+      expect((await call(BroadcasterActions.cancel, { actor, campaignId })).status).to.equal('cancelled');
+      const atCancel = requests();
+      await settled();
+      const report = await admin.waitForMessage(new RegExp(`Broadcast #${campaignId} cancelled`), 30_000);
+      expect(requests() - atCancel, 'requests after the cancel answered').to.be.at.most(inFlightBound);
+      const cancelled = await statusCounts(db.pool, campaignId);
+      expect(cancelled.sent).to.equal(requests()).and.be.below(60);
+      expect(cancelled.pending ?? 0, 'unsent').to.equal(60 - requests());
+      expect(report.text).to.contain(`Not sent: ${60 - requests()}`);
+      for (const m of members) expect(m.tg.messages().filter((x) => x.text === 'halt').length).to.be.at.most(1);
+    } finally {
+      for (const replica of replicas) await replica.stop();
+      broadcaster = await startNode(config, [broadcasterService], { db, redis, broker: { nodeID: `${namespace}-b` } });
     }
   });
 });

@@ -18,7 +18,13 @@ export interface QuietParts {
 }
 
 /** What the whole system consumes and drains (test/support/system.ts). */
-export const SYSTEM_OUTBOXES = ['users_outbox', 'chain_outbox', 'ledger_outbox', 'payout_outbox'] as const;
+export const SYSTEM_OUTBOXES = [
+  'users_outbox',
+  'chain_outbox',
+  'ledger_outbox',
+  'payout_outbox',
+  'broadcaster_outbox',
+] as const;
 export const SYSTEM_CONSUMERS = [
   ['deposits.confirmed', 'ledger'],
   ['deposits.reorged', 'ledger'],
