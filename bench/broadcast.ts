@@ -188,7 +188,13 @@ function sampleRss(node: NodeProcess): { stop(): number } {
 export async function benchBroadcast100k(options: { recipients: number }): Promise<HundredThousandFigures> {
   const bed = await startFaultBed({
     prefix: 'bench-broadcast-100k',
-    env: { ADMIN_TELEGRAM_IDS: ADMIN_ID, TELEGRAM_GLOBAL_RATE: '1000', BROADCAST_CONCURRENCY: '50' },
+    env: {
+      ADMIN_TELEGRAM_IDS: ADMIN_ID,
+      TELEGRAM_GLOBAL_RATE: '1000',
+      BROADCAST_CONCURRENCY: '50',
+      // The V8 flags a deployment gives the broadcaster (README, "Memory"), measured as they would run.
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+    },
   });
   try {
     // The budget (1,000/s) is the limit here; the emulator's flood limits would cap it at 30/s.

@@ -4,7 +4,6 @@
 // A replica is alive while its heartbeat key in Redis is (lib/lease.ts): a SIGKILLed one's key lapses in
 // HEARTBEAT_TTL_MS, so its rows are settled and the campaign goes on within a few seconds of a restart.
 import { randomBytes } from 'node:crypto';
-import pMap from 'p-map';
 import type { Telegram } from 'telegraf';
 import type { Audience, Contact, MessageContent } from '../../lib/contracts';
 import { Lease } from '../../lib/lease';
@@ -79,7 +78,8 @@ export class BroadcastEngine {
   private lastRecover = 0;
   private lastUnreachable = 0;
   private reporting: Promise<void> | undefined;
-  private next = 0;
+  /** Per running campaign, this replica's sender (see pump). */
+  private readonly pumps = new Map<string, Promise<void>>();
 
   constructor(private readonly ports: EnginePorts) {}
 
@@ -99,7 +99,7 @@ export class BroadcastEngine {
     for (const id of [...this.waiting.keys()]) this.halt(id);
     this.wake?.();
     await this.loop;
-    await Promise.all([...this.materialising.values(), this.reporting]);
+    await Promise.all([...this.pumps.values(), ...this.materialising.values(), this.reporting]);
     await this.heartbeat?.release();
     await this.ports.progress.stop();
   }
@@ -171,7 +171,7 @@ export class BroadcastEngine {
     }
   }
 
-  /** One round; true when it sent something (so the next round starts at once). */
+  /** One round of housekeeping, which starts a sender for each running campaign (pump); true when it did work now. */
   private async tick(): Promise<boolean> {
     if (!(await this.alive())) return false;
     const open = await this.ports.campaigns.open();
@@ -195,55 +195,94 @@ export class BroadcastEngine {
 
     const running = open.filter((r) => r.status === 'running');
     for (const row of running) if (row.total === null) this.materialise(row);
-    if (running.length === 0 || this.stopping) return false;
-    // Round robin over running campaigns, one batch each round.
-    for (let i = 0; i < running.length; i++) {
-      const row = running[(this.next + i) % running.length]!;
-      const sent = await this.sendBatch(row);
-      if (sent) {
-        this.next = (this.next + i + 1) % running.length;
-        return true;
-      }
-      if (row.total !== null) await this.ports.campaigns.finishIfDone(String(row.id));
+    if (this.stopping) return false;
+    for (const row of running) {
+      const id = String(row.id);
+      if (this.pumps.has(id)) continue;
+      if (row.total !== null && (await this.ports.campaigns.finishIfDone(id))) continue;
+      const pump = this.pump(row)
+        .catch((error) =>
+          this.ports.log.warn({ err: error, campaign_id: id }, 'broadcast sender failed; starting again'),
+        )
+        .finally(() => this.pumps.delete(id));
+      this.pumps.set(id, pump);
     }
     return false;
   }
 
-  private async sendBatch(row: CampaignRow): Promise<boolean> {
+  /**
+   * Sends one campaign's recipients while it runs: up to `concurrency` claimed at a time, claiming more as soon as
+   * half of them are done, so the budget's slots never wait for a batch to drain (a batch at a time left the last
+   * slot of each batch part empty). Claimed rows are 'sending', so a crash leaves at most `concurrency` ambiguous.
+   */
+  private async pump(row: CampaignRow): Promise<void> {
     const id = String(row.id);
-    const claimed = await this.ports.recipients.claim(id, this.replica, this.ports.concurrency);
-    if (claimed.length === 0) return false;
+    const limit = this.ports.concurrency;
     const budget = this.ports.budget;
     const media = fileIdOnly(row.content);
     // Outcomes are written every FLUSH_EVERY_MS as they come, so a crash leaves ambiguous only the recipients
-    // whose request was in flight or whose outcome was not yet written, not the whole batch.
+    // whose request was in flight or whose outcome was not yet written, not the whole claim.
     const done: Outcome[] = [];
+    // Claimed and not yet recorded: all of these are 'sending' in the table, so this is what a crash can leave
+    // ambiguous, and it never exceeds `limit`.
+    let unsettled = 0;
     let writing: Promise<void> = Promise.resolve();
+    let writesPending = 0;
     const flush = () => {
-      const batch = done.splice(0);
-      if (batch.length === 0) return writing;
+      const outcomes = done.splice(0);
+      if (outcomes.length === 0) return writing;
+      writesPending++;
       // A failed write leaves its rows 'sending' under this live replica: recover() settles them next round.
-      writing = writing.then(() =>
-        this.ports.recipients
-          .record(id, this.replica, batch)
-          .catch((error) => this.ports.log.warn({ err: error, campaign_id: id }, 'recording outcomes failed')),
-      );
+      writing = writing
+        .then(() => this.ports.recipients.record(id, this.replica, outcomes))
+        .catch((error) => this.ports.log.warn({ err: error, campaign_id: id }, 'recording outcomes failed'))
+        .finally(() => {
+          writesPending--;
+          unsettled -= outcomes.length;
+        });
       return writing;
     };
+    const settle = (outcome: Outcome) => {
+      done.push(outcome);
+      // Recorded soon enough that the next claim need not wait for the timer.
+      if (done.length >= limit / 4) void flush();
+    };
     const timer = setInterval(() => void flush(), FLUSH_EVERY_MS);
+    const inFlight = new Set<Promise<void>>();
+    let drained = false;
     try {
-      await pMap(
-        claimed,
-        async (recipient) => {
-          done.push(await this.sendOne(id, row, recipient, budget, media));
-        },
-        { concurrency: this.ports.concurrency },
-      );
+      for (;;) {
+        const running = !this.stopping && this.status.get(id) === 'running';
+        if (running && !drained && unsettled <= limit / 2) {
+          const claimed = await this.ports.recipients.claim(id, this.replica, limit - unsettled);
+          // Nothing pending now: finish what is in flight, then tick() looks again (materialising may add more).
+          if (claimed.length === 0) drained = true;
+          unsettled += claimed.length;
+          for (const recipient of claimed) {
+            const sending: Promise<void> = this.sendOne(id, row, recipient, budget, media)
+              .catch((error): Outcome => {
+                this.ports.log.warn({ err: error, campaign_id: id }, 'a broadcast send failed unexpectedly');
+                return { userId: recipient.userId, status: 'pending', release: true };
+              })
+              .then(settle)
+              .finally(() => inFlight.delete(sending));
+            inFlight.add(sending);
+          }
+        }
+        if (inFlight.size === 0) {
+          if (done.length > 0) void flush();
+          if (writesPending === 0 && (!running || drained)) break;
+        }
+        // Until a send is answered or a write lands (which frees room to claim more).
+        const waits = [...inFlight, ...(writesPending > 0 ? [writing] : [])];
+        await (waits.length > 0 ? Promise.race(waits) : sleep(FLUSH_EVERY_MS));
+      }
     } finally {
       clearInterval(timer);
+      await Promise.allSettled([...inFlight]);
       await flush();
     }
-    return true;
+    await this.ports.campaigns.finishIfDone(id);
   }
 
   private async sendOne(
