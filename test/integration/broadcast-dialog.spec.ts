@@ -6,16 +6,15 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { apiGatewayService } from '../../gateway/api.service';
 import type { Config } from '../../services';
-import { createRedis, type Redis } from '../../lib/redis';
+import { type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { botGatewayService } from '../../services/bot-gateway/bot-gateway.service';
 import { broadcasterService } from '../../services/broadcaster/broadcaster.service';
 import { usersService } from '../../services/users/users.service';
 import { buttonsOf, press, send } from '../support/bot-dialog';
 import { testConfig } from '../support/config';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { deleteNamespaceStreams } from '../support/nats';
-import { deleteNamespaceKeys } from '../support/redis';
+import { startTelegramBed, type TelegramBed } from '../support/telegram-bed';
+import { type TestDatabase } from '../support/database';
 import {
   TelegramEmulator,
   type CallbackAnswer,
@@ -34,6 +33,7 @@ const PAUSE_RECIPIENTS = 60;
 
 describe('broadcast dialog', function () {
   this.timeout(180_000);
+  let bed: TelegramBed;
   let db: TestDatabase;
   let redis: Redis;
   let emulator: TelegramEmulator;
@@ -44,18 +44,11 @@ describe('broadcast dialog', function () {
   let ru: SimulatedUser[];
 
   before(async () => {
-    db = await createTestDatabase('broadcast_dialog');
-    redis = createRedis('redis://127.0.0.1:6379');
-    emulator = new TelegramEmulator({ enforceLimits: false });
-    await emulator.start();
-    config = testConfig({
-      DATABASE_URL: db.url,
-      TELEGRAM_BOT_TOKEN: emulator.token,
-      TELEGRAM_API_ROOT: emulator.apiRoot,
-      RATE_LIMIT_MAX_REQUESTS: '1000',
-      ADMIN_TELEGRAM_IDS: String(ADMIN),
-      TELEGRAM_GLOBAL_RATE: String(RATE),
+    bed = await startTelegramBed('broadcast-dialog', {
+      emulator: { enforceLimits: false },
+      env: { RATE_LIMIT_MAX_REQUESTS: '1000', ADMIN_TELEGRAM_IDS: String(ADMIN), TELEGRAM_GLOBAL_RATE: String(RATE) },
     });
+    ({ db, redis, emulator, config } = bed);
     node = await startNode(config, [usersService, botGatewayService, broadcasterService], { db, redis });
     admin = emulator.user({ id: ADMIN, language_code: 'en', first_name: 'Admin' });
     en = await registered(EN_USERS, 'en');
@@ -64,11 +57,7 @@ describe('broadcast dialog', function () {
 
   after(async () => {
     await node?.stop();
-    await emulator?.stop();
-    if (config) await deleteNamespaceKeys(redis, config.NAMESPACE);
-    redis?.disconnect();
-    await db?.drop();
-    if (config) await deleteNamespaceStreams(config.NAMESPACE);
+    await bed?.stop();
   });
 
   /** Users who sent /start (so the bot may write to them). */
@@ -460,6 +449,7 @@ describe('broadcast dialog', function () {
 describe('broadcast dialog across two bot-gateway replicas (webhook)', function () {
   this.timeout(180_000);
   const secret = `secret_${randomBytes(8).toString('hex')}`;
+  let bed: TelegramBed;
   let db: TestDatabase;
   let redis: Redis;
   let emulator: TelegramEmulator;
@@ -487,28 +477,20 @@ describe('broadcast dialog across two bot-gateway replicas (webhook)', function 
   }
 
   before(async () => {
-    db = await createTestDatabase('broadcast_dialog_replicas');
-    redis = createRedis('redis://127.0.0.1:6379');
-    emulator = new TelegramEmulator({ enforceLimits: false });
-    await emulator.start();
-    const base = {
-      DATABASE_URL: db.url,
-      TELEGRAM_BOT_TOKEN: emulator.token,
-      TELEGRAM_API_ROOT: emulator.apiRoot,
+    bed = await startTelegramBed('broadcast-dialog-replicas', {
+      emulator: { enforceLimits: false },
       // The admin's whole dialog below is 5 updates once its album of 5 counts as one.
-      RATE_LIMIT_MAX_REQUESTS: '6',
-      ADMIN_TELEGRAM_IDS: String(ADMIN),
-    };
-    const apiConfig = testConfig(base);
-    namespace = apiConfig.NAMESPACE;
+      env: { RATE_LIMIT_MAX_REQUESTS: '6', ADMIN_TELEGRAM_IDS: String(ADMIN) },
+    });
+    ({ db, redis, emulator, namespace } = bed);
+    const apiConfig = bed.config;
     apiNode = await startNode(apiConfig, [apiGatewayService], { db, redis, broker: { nodeID: `${namespace}-api` } });
     const port = (
       apiNode.broker.getLocalService('api') as unknown as { server: { address(): AddressInfo } }
     ).server.address().port;
     // Telegram insists on https; the emulator delivers https URLs over plain HTTP, as a TLS proxy would.
     webhookConfig = testConfig({
-      ...base,
-      NAMESPACE: namespace,
+      ...bed.env,
       TELEGRAM_WEBHOOK_DOMAIN: `https://127.0.0.1:${port}`,
       TELEGRAM_WEBHOOK_SECRET: secret,
     });
@@ -527,11 +509,7 @@ describe('broadcast dialog across two bot-gateway replicas (webhook)', function 
     await second?.stop();
     await first?.stop();
     await apiNode?.stop();
-    await emulator?.stop();
-    if (namespace) await deleteNamespaceKeys(redis, namespace);
-    redis?.disconnect();
-    await db?.drop();
-    if (namespace) await deleteNamespaceStreams(namespace);
+    await bed?.stop();
   });
 
   /** From now on only the second replica handles updates. */

@@ -2,7 +2,6 @@
 // JetStream, and the Bot API emulator whose record shows what every recipient got. Each test gives its users a
 // language code of its own, so an audience "by language" keeps the tests apart.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import type { Config } from '../../services';
 import {
   BroadcasterActions,
@@ -11,7 +10,7 @@ import {
   type AuditEntry,
   type MessageContent,
 } from '../../lib/contracts';
-import { createRedis, type Redis } from '../../lib/redis';
+import { type Redis } from '../../lib/redis';
 import { startNode, type Node } from '../../lib/runtime';
 import { broadcasterService } from '../../services/broadcaster/broadcaster.service';
 import { ledgerService } from '../../services/ledger/ledger.service';
@@ -24,11 +23,10 @@ import {
   type AudienceMember,
 } from '../support/broadcast';
 import { testConfig } from '../support/config';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { type TestDatabase } from '../support/database';
 import { creditTestDeposit } from '../support/deposits';
-import { deleteNamespaceStreams } from '../support/nats';
-import { deleteNamespaceKeys } from '../support/redis';
 import { eventually } from '../support/system';
+import { startTelegramBed, type TelegramBed } from '../support/telegram-bed';
 import { TelegramEmulator, type SimulatedUser } from '../support/telegram-emulator';
 
 const ADMIN_ID = 5_560_001;
@@ -38,6 +36,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('broadcaster', function () {
   this.timeout(120_000);
+  let bed: TelegramBed;
   let db: TestDatabase;
   let redis: Redis;
   let emulator: TelegramEmulator;
@@ -54,22 +53,14 @@ describe('broadcaster', function () {
   const nextLanguage = () => `q${String.fromCharCode(97 + language++)}`;
 
   before(async () => {
-    db = await createTestDatabase('broadcast');
-    redis = createRedis('redis://127.0.0.1:6379');
-    emulator = new TelegramEmulator();
-    await emulator.start();
-    namespace = `broadcast-${randomBytes(4).toString('hex')}`;
-    overrides = {
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      DATABASE_URL: db.url,
-      NAMESPACE: namespace,
-      TELEGRAM_API_ROOT: emulator.apiRoot,
-      TELEGRAM_BOT_TOKEN: emulator.token,
-      ADMIN_TELEGRAM_IDS: `${ADMIN_ID},${RU_ADMIN_ID}`,
-      BROADCAST_CONCURRENCY: '5',
-      BROADCAST_REQUEST_TIMEOUT_MS: '1500',
-    };
-    config = testConfig(overrides);
+    bed = await startTelegramBed('broadcast', {
+      env: {
+        ADMIN_TELEGRAM_IDS: `${ADMIN_ID},${RU_ADMIN_ID}`,
+        BROADCAST_CONCURRENCY: '5',
+        BROADCAST_REQUEST_TIMEOUT_MS: '1500',
+      },
+    });
+    ({ db, redis, emulator, namespace, config, env: overrides } = bed);
     admin = emulator.user({ id: ADMIN_ID, first_name: 'Admin' });
     admin.sendText('/start');
     emulator.user({ id: RU_ADMIN_ID, first_name: 'Админ', language_code: 'ru' }).sendText('/start');
@@ -87,11 +78,7 @@ describe('broadcaster', function () {
     await probe?.stop();
     await broadcaster?.stop();
     await users?.stop();
-    await emulator?.stop();
-    if (namespace) await deleteNamespaceKeys(redis, namespace);
-    redis?.disconnect();
-    await db?.drop();
-    if (namespace) await deleteNamespaceStreams(namespace);
+    await bed?.stop();
   });
 
   const call = <C extends (typeof BroadcasterActions)[keyof typeof BroadcasterActions]>(

@@ -11,17 +11,15 @@ import {
   type MessageContent,
   type UrlKeyboard,
 } from '../../lib/contracts';
-import { createRedis, type Redis } from '../../lib/redis';
+import { type Redis } from '../../lib/redis';
 import { sendToChannel, startNode, type Node } from '../../lib/runtime';
 import { MAX_ATTEMPTS } from '../../services/notifier/notification-log';
 import { notifierService } from '../../services/notifier/notifier.service';
 import { usersService } from '../../services/users/users.service';
-import { testConfig } from '../support/config';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { type TestDatabase } from '../support/database';
 import { consumerSettled } from '../support/jetstream';
-import { deleteNamespaceStreams } from '../support/nats';
-import { deleteNamespaceKeys } from '../support/redis';
 import { eventually } from '../support/system';
+import { startTelegramBed, type TelegramBed } from '../support/telegram-bed';
 import { TelegramEmulator, type RecordedMessage, type SimulatedUser } from '../support/telegram-emulator';
 import { formatText } from '../support/telegram-emulator/formatting';
 
@@ -39,6 +37,7 @@ const inlineKeyboard = { inline_keyboard: keyboard };
 
 describe('notifier: content of every kind', function () {
   this.timeout(120_000);
+  let bed: TelegramBed;
   let db: TestDatabase;
   let redis: Redis;
   let emulator: TelegramEmulator;
@@ -49,21 +48,14 @@ describe('notifier: content of every kind', function () {
   let second: Node;
 
   before(async () => {
-    db = await createTestDatabase('notify_content');
-    redis = createRedis('redis://127.0.0.1:6379');
-    emulator = new TelegramEmulator();
-    await emulator.start();
-    namespace = `notify-content-${randomBytes(4).toString('hex')}`;
-    config = testConfig({
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      DATABASE_URL: db.url,
-      NAMESPACE: namespace,
-      TELEGRAM_API_ROOT: emulator.apiRoot,
-      TELEGRAM_BOT_TOKEN: emulator.token,
-      // The job's first tick is an hour away: retries run only when a test calls notifier.retryFailed.
-      NOTIFICATION_RETRY_INTERVAL_MS: '3600000',
-      ADMIN_TELEGRAM_IDS: ADMINS.join(','),
+    bed = await startTelegramBed('notify-content', {
+      env: {
+        // The job's first tick is an hour away: retries run only when a test calls notifier.retryFailed.
+        NOTIFICATION_RETRY_INTERVAL_MS: '3600000',
+        ADMIN_TELEGRAM_IDS: ADMINS.join(','),
+      },
     });
+    ({ db, redis, emulator, namespace, config } = bed);
     users = await startNode(config, [usersService], { db, redis, broker: { nodeID: `${namespace}-users` } });
     // Two replicas: stored media must still be uploaded once, whichever replica sends first.
     notifier = await startNode(config, [notifierService], { db, redis, broker: { nodeID: `${namespace}-notifier` } });
@@ -80,11 +72,7 @@ describe('notifier: content of every kind', function () {
     await second?.stop();
     await notifier?.stop();
     await users?.stop();
-    await emulator?.stop();
-    if (namespace) await deleteNamespaceKeys(redis, namespace);
-    redis?.disconnect();
-    await db?.drop();
-    if (namespace) await deleteNamespaceStreams(namespace);
+    await bed?.stop();
   });
 
   afterEach(async () => {

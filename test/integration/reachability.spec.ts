@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import type { Context, Errors, Middleware } from 'moleculer';
 import { createBrokerOptions } from '../../moleculer.config';
 import type { UserRecord } from '../../lib/contracts';
-import { createRedis, type Redis } from '../../lib/redis';
+import { type Redis } from '../../lib/redis';
 import { sendToChannel, startNode, type Node } from '../../lib/runtime';
 import type { Config } from '../../services';
 import { afterUnreachableMark, noteActivity, THROTTLE_MS } from '../../services/bot-gateway/activity';
@@ -14,13 +14,11 @@ import { botGatewayService } from '../../services/bot-gateway/bot-gateway.servic
 import { gatewayKeys } from '../../services/bot-gateway/redis-keys';
 import { usersService } from '../../services/users/users.service';
 import { send } from '../support/bot-dialog';
-import { testConfig } from '../support/config';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { type TestDatabase } from '../support/database';
 import { channelMessages } from '../support/jetstream';
-import { deleteNamespaceStreams } from '../support/nats';
 import { quiesce } from '../support/quiesce';
-import { deleteNamespaceKeys } from '../support/redis';
 import { eventually } from '../support/system';
+import { startTelegramBed, type TelegramBed } from '../support/telegram-bed';
 import { TelegramEmulator, type SimulatedUser, type SimulatedUserOptions } from '../support/telegram-emulator';
 
 process.env.LOG_LEVEL ??= 'warn';
@@ -44,6 +42,7 @@ interface ReachabilityRow {
 
 describe('reachability', function () {
   this.timeout(120_000);
+  let bed: TelegramBed;
   let db: TestDatabase;
   let redis: Redis;
   let emulator: TelegramEmulator;
@@ -78,17 +77,11 @@ describe('reachability', function () {
     });
 
   before(async () => {
-    db = await createTestDatabase('reach');
-    redis = createRedis('redis://127.0.0.1:6379');
-    emulator = new TelegramEmulator({ enforceLimits: false });
-    await emulator.start();
-    config = testConfig({
-      DATABASE_URL: db.url,
-      TELEGRAM_BOT_TOKEN: emulator.token,
-      TELEGRAM_API_ROOT: emulator.apiRoot,
-      RATE_LIMIT_MAX_REQUESTS: '1000',
-      ADMIN_TELEGRAM_IDS: String(ADMIN),
+    bed = await startTelegramBed('reach', {
+      emulator: { enforceLimits: false },
+      env: { RATE_LIMIT_MAX_REQUESTS: '1000', ADMIN_TELEGRAM_IDS: String(ADMIN) },
     });
+    ({ db, redis, emulator, config } = bed);
     keys = gatewayKeys(config.NAMESPACE, config.TELEGRAM_BOT_TOKEN);
     usersNode = await startUsers();
     botNode = await startNode(config, [botGatewayService], { db, redis });
@@ -97,11 +90,7 @@ describe('reachability', function () {
   after(async () => {
     await botNode?.stop();
     await usersNode?.stop();
-    await emulator?.stop();
-    if (config) await deleteNamespaceKeys(redis, config.NAMESPACE);
-    redis?.disconnect();
-    await db?.drop();
-    if (config) await deleteNamespaceStreams(config.NAMESPACE);
+    await bed?.stop();
   });
 
   const call = <T>(action: string, params: object) => botNode.broker.call<T, object>(`users.${action}`, params);
