@@ -84,6 +84,10 @@ return {redis.call('incrby', KEYS[1], ARGV[1]), ttl}`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How often, and how far apart, a broadcast refused only by the transactional reserve looks again in its slot. */
+const CEILING_LOOKS = 4;
+const CEILING_LOOK_MS = 5;
+
 /**
  * One counter in slots: `rate` messages per `windowMs`, as slots of ceil(rate / 3). Limiters of lower ceilings
  * count in the same keys (a broadcast giving way); all share one insurance limiter of the full slot.
@@ -117,17 +121,28 @@ class SlotCounter {
 
   /** Takes `messages` places of the slot if it holds fewer than `ceiling` (default: the whole slot) after that. */
   async tryTake(key: string, slot: number, messages: number, ceiling = this.points): Promise<boolean> {
+    return (await this.take(key, slot, messages, ceiling)) === 'taken';
+  }
+
+  /** As tryTake, saying why not: the slot is full, or only the ceiling kept the places it still has. */
+  async take(
+    key: string,
+    slot: number,
+    messages: number,
+    ceiling = this.points,
+  ): Promise<'taken' | 'full' | 'ceiling'> {
     const wanted = Math.min(messages, this.points);
-    if (ceiling < wanted) return false;
+    if (ceiling < wanted) return 'ceiling';
     // Redis does not know what the insurance limiter gave out in this slot (Redis came back, or was not yet
     // connected): this process waits for the next slot rather than count the slot twice.
     if (this.redis.status !== 'ready') this.fallbackSlot = slot;
-    else if (slot === this.fallbackSlot) return false;
+    else if (slot === this.fallbackSlot) return 'full';
     try {
       await this.limiter(ceiling).consume(`${key}:${slot}`, wanted);
-      return true;
+      return 'taken';
     } catch (error) {
-      if (error instanceof RateLimiterRes) return false;
+      // Refused, uncounted: consumedPoints is what the slot would have held with these messages.
+      if (error instanceof RateLimiterRes) return error.consumedPoints <= this.points ? 'ceiling' : 'full';
       throw error;
     }
   }
@@ -262,12 +277,22 @@ export class TelegramBudget {
     }
   }
 
-  /** Fills the slot, leaving one place per transactional take waiting for it. */
+  /**
+   * Fills the slot, leaving one place per transactional take waiting for it. A transactional take counts its place
+   * a moment before it stops counting as waiting, so a broadcast the ceiling alone refused looks again a few times
+   * within the slot (without that, about half the transactional messages cost the broadcast a second place).
+   */
   private async takeBroadcastSlot(messages: number, deadline: number): Promise<void> {
     for (;;) {
       const slot = this.global.slotAt(Date.now());
-      const ceiling = this.global.points - Math.min(await this.waitingTakers(), this.global.points);
-      if (await this.global.tryTake('all', slot, messages, ceiling)) return;
+      for (let look = 0; ; look++) {
+        const ceiling = this.global.points - Math.min(await this.waitingTakers(), this.global.points);
+        const outcome = await this.global.take('all', slot, messages, ceiling);
+        if (outcome === 'taken') return;
+        const nextSlotAt = (slot + 1) * this.global.slotMs;
+        if (outcome === 'full' || look >= CEILING_LOOKS || Date.now() + CEILING_LOOK_MS >= nextSlotAt) break;
+        await sleep(CEILING_LOOK_MS);
+      }
       await this.waitForSlot(this.global, slot, deadline);
     }
   }

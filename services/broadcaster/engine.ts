@@ -374,10 +374,13 @@ export class BroadcastEngine {
   private async recover(campaignIds: string[]): Promise<void> {
     if (this.ports.redis.status !== 'ready') return; // liveness cannot be told: wait
     for (const replica of await this.ports.recipients.claimants(campaignIds)) {
-      // Between batches this replica has nothing in flight: its own rows still 'sending' are outcomes it failed
-      // to write (a database hiccup), as unknown as a dead replica's.
-      if (replica !== this.replica && (await this.ports.redis.exists(this.heartbeatKey(replica))) === 1) continue;
-      const n = await this.ports.recipients.abandon(campaignIds, replica);
+      const own = replica === this.replica;
+      if (!own && (await this.ports.redis.exists(this.heartbeatKey(replica))) === 1) continue;
+      // A campaign this replica has no sender for has nothing of its in flight: its own rows still 'sending' there
+      // are outcomes it failed to write (a database hiccup), as unknown as a dead replica's.
+      const settle = own ? campaignIds.filter((id) => !this.pumps.has(id)) : campaignIds;
+      if (settle.length === 0) continue;
+      const n = await this.ports.recipients.abandon(settle, replica);
       if (n > 0)
         this.ports.log.warn({ replica, recipients: n }, 'a stopped replica left recipients in flight: ambiguous');
     }

@@ -489,9 +489,20 @@ describe('broadcaster', function () {
       // changed. The budget lets one request leave per 334 ms slot at 3/s: at most one such request per replica.
       const inFlightBound = REPLICAS;
 
+      // Every replica holds claimed recipients (each keeps at least half of BROADCAST_CONCURRENCY claimed).
+      const everyReplicaClaimed = () =>
+        eventually(async () => {
+          const { rows } = await db.pool.query<{ n: number }>(
+            `SELECT count(DISTINCT claimed_by)::int AS n FROM broadcast_recipients
+             WHERE broadcast_id = $1 AND status = 'sending'`,
+            [campaignId],
+          );
+          return rows[0]!.n >= REPLICAS;
+        }, 'every replica to hold claimed recipients');
+
       await call(BroadcasterActions.start, { actor, campaignId });
       await eventually(async () => requests() >= 3, 'some sends');
-      await eventually(async () => (await statusCounts(db.pool, campaignId)).sending! >= 20, 'batches claimed');
+      await everyReplicaClaimed();
       expect((await call(BroadcasterActions.pause, { actor, campaignId })).status).to.equal('paused');
       const atPause = requests();
       await settled();
@@ -502,7 +513,7 @@ describe('broadcaster', function () {
 
       await call(BroadcasterActions.resume, { actor, campaignId });
       await eventually(async () => requests() >= paused.sent! + 3, 'sends after the resume');
-      await eventually(async () => (await statusCounts(db.pool, campaignId)).sending! >= 20, 'batches claimed');
+      await everyReplicaClaimed();
       expect((await call(BroadcasterActions.cancel, { actor, campaignId })).status).to.equal('cancelled');
       const atCancel = requests();
       await settled();
