@@ -4,7 +4,7 @@
 // One content may take several requests (a long text: one per part); a caller that records progress gets a hook
 // right before each request leaves and after each is answered, and can start at a later request after a crash.
 import type { Telegram } from 'telegraf';
-import type { InputFile } from 'telegraf/types';
+import type { InputFile, Message } from 'telegraf/types';
 import type { AlbumItem, MediaKind, MediaRef, MessageContent, UrlKeyboard } from './contracts';
 import { splitHtml } from './telegram-text';
 
@@ -57,15 +57,35 @@ export function telegramError(
 const keyboard = (buttons: UrlKeyboard | undefined) =>
   buttons ? { reply_markup: { inline_keyboard: buttons.map((row) => row.map((b) => ({ ...b }))) } } : {};
 
-/** Largest photo size's file_id, or the medium's own. */
-function fileIdOf(message: Record<string, unknown>): string | undefined {
-  const photo = message.photo as { file_id: string }[] | undefined;
-  if (photo?.length) return photo[photo.length - 1]!.file_id;
-  for (const kind of ['video', 'audio', 'voice', 'document', 'animation']) {
-    const medium = message[kind] as { file_id?: string } | undefined;
-    if (medium?.file_id) return medium.file_id;
-  }
-  return undefined;
+/** What a Telegram message may carry, any of them (a message the bot sent, or one a user sent it). */
+export type MediaCarrier = Partial<
+  Pick<Message.PhotoMessage, 'photo'> &
+    Pick<Message.VideoMessage, 'video'> &
+    Pick<Message.AudioMessage, 'audio'> &
+    Pick<Message.VoiceMessage, 'voice'> &
+    Pick<Message.DocumentMessage, 'document'> &
+    Pick<Message.AnimationMessage, 'animation'>
+>;
+
+/**
+ * The medium a message carries, by one of the kinds the platform sends (a photo: its largest size), or undefined:
+ * a text, or a GIF (which also carries `document`, but is not one of those kinds).
+ */
+export function mediumOf(message: MediaCarrier): { kind: MediaKind; fileId: string } | undefined {
+  const medium = message.photo
+    ? { kind: 'photo' as const, fileId: message.photo.at(-1)?.file_id }
+    : message.animation
+      ? undefined
+      : message.video
+        ? { kind: 'video' as const, fileId: message.video.file_id }
+        : message.audio
+          ? { kind: 'audio' as const, fileId: message.audio.file_id }
+          : message.voice
+            ? { kind: 'voice' as const, fileId: message.voice.file_id }
+            : message.document
+              ? { kind: 'document' as const, fileId: message.document.file_id }
+              : undefined;
+  return medium?.fileId ? { kind: medium.kind, fileId: medium.fileId } : undefined;
 }
 
 const asInput = (source: MediaSource): string | InputFile =>
@@ -132,7 +152,7 @@ export async function sendContent(
     );
     return {
       messageIds: sent.map((m) => m.message_id),
-      fileIds: sent.map((m) => fileIdOf(m as unknown as Record<string, unknown>) ?? ''),
+      fileIds: sent.map((m) => mediumOf(m)?.fileId ?? ''),
     };
   }
 
@@ -142,7 +162,7 @@ export async function sendContent(
     ...keyboard(content.buttons),
     ...(content.caption ? { caption: content.caption, ...html } : {}),
   };
-  const senders: Record<typeof content.kind, () => Promise<{ message_id: number }>> = {
+  const senders: Record<typeof content.kind, () => Promise<{ message_id: number } & MediaCarrier>> = {
     photo: () => telegram.sendPhoto(chatId, input, extra),
     video: () => telegram.sendVideo(chatId, input, extra),
     audio: () => telegram.sendAudio(chatId, input, extra),
@@ -151,6 +171,6 @@ export async function sendContent(
   };
   const sent = await attempt(0, 1, senders[content.kind]);
   await hooks.answered?.(0, [sent.message_id]);
-  const fileId = fileIdOf(sent as unknown as Record<string, unknown>);
+  const fileId = mediumOf(sent)?.fileId;
   return { messageIds: [sent.message_id], fileIds: fileId ? [fileId] : [] };
 }

@@ -12,6 +12,7 @@ import {
   UrlKeyboard,
   type AlbumItem,
 } from '../../lib/contracts';
+import { mediumOf } from '../../lib/telegram-send';
 import { entitiesToHtml } from './entities-html';
 
 export type Refusal = { ok: false; key: string; params?: Record<string, string | number> };
@@ -37,22 +38,10 @@ export interface MediaPart {
 
 /** The media a message carries (a photo's largest size), or undefined for a text or an unsupported kind. */
 export function mediaPartOf(message: Incoming): MediaPart | undefined {
-  const file = message.photo
-    ? { kind: 'photo' as const, id: message.photo.at(-1)?.file_id }
-    : message.animation
-      ? undefined // a GIF also carries `document`; it is not one of the kinds a broadcast sends
-      : message.video
-        ? { kind: 'video' as const, id: message.video.file_id }
-        : message.audio
-          ? { kind: 'audio' as const, id: message.audio.file_id }
-          : message.voice
-            ? { kind: 'voice' as const, id: message.voice.file_id }
-            : message.document
-              ? { kind: 'document' as const, id: message.document.file_id }
-              : undefined;
-  if (!file?.id) return undefined;
+  const medium = mediumOf(message);
+  if (!medium) return undefined;
   const caption = message.caption ? entitiesToHtml(message.caption, message.caption_entities) : '';
-  return { kind: file.kind, fileId: file.id, ...(caption ? { caption } : {}) };
+  return { kind: medium.kind, fileId: medium.fileId, ...(caption ? { caption } : {}) };
 }
 
 /** A text or a single media message as broadcast content. */
