@@ -260,9 +260,11 @@ export class BroadcastEngine {
           unsettled += claimed.length;
           for (const recipient of claimed) {
             const sending: Promise<void> = this.sendOne(id, row, recipient, budget, media)
+              // sendOne answers every outcome itself; an error past it cannot tell whether the request left, so the
+              // recipient is never sent again.
               .catch((error): Outcome => {
                 this.ports.log.warn({ err: error, campaign_id: id }, 'a broadcast send failed unexpectedly');
-                return { userId: recipient.userId, status: 'pending', release: true };
+                return { userId: recipient.userId, status: 'ambiguous', error: String(error) };
               })
               .then(settle)
               .finally(() => inFlight.delete(sending));
