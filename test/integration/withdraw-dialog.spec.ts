@@ -292,7 +292,9 @@ describe('withdrawal dialog', function () {
       const paused = await send(me.tg, '/withdraw 10', /paused after a wallet change/);
       expect(paused.text).to.contain('To protect your account').and.contain('as exchanges do');
       expect(paused.text).to.contain('took over your Telegram account');
-      expect(paused.text).to.match(/You can withdraw again from \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 2[34] hours \d+ minutes?\)/);
+      expect(paused.text).to.match(
+        /You can withdraw again from \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 2[34] hours \d+ minutes?\)/,
+      );
       // The dialog is over: a number now is not an amount.
       await send(me.tg, '10', /I didn't understand that/);
       await expectNothingWithdrawn(me, '40');
