@@ -114,6 +114,24 @@ describe('i18n', () => {
     expect(t('ru', 'time.hours_minutes', { hours: 2, minutes: 1 })).to.equal('2 часа 1 минуту');
   });
 
+  it('renders every plural text in both languages for 0, 1, 2, 3, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111', () => {
+    const numbers = [0, 1, 2, 3, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111];
+    for (const lang of ['en', 'ru'] as const) {
+      for (const key of keysOf(lang)) {
+        const plurals = pluralsOf(lang, key).map((p) => p.argument);
+        if (plurals.length === 0) continue;
+        for (const n of numbers) {
+          const params = Object.fromEntries(
+            placeholdersOf(lang, key).map((name) => [name, plurals.includes(name) ? n : 'x']),
+          );
+          const text = t(lang, key, params);
+          expect(text, `${lang} ${key} ${n}`).to.not.match(/[{}]|#(?!\d|x)/);
+          if (n !== 1 || lang === 'ru') expect(text, `${lang} ${key} ${n}`).to.match(new RegExp(`(^|\\D)${n}(\\D|$)`));
+        }
+      }
+    }
+  });
+
   it('agrees the words with the number in English: 1 person, 0 and 2 people', () => {
     const line = (count: number | bigint | string) => t('en', 'referrals.line', { level: 2, count, amount: '1' });
     expect(line(1)).to.equal('Level 2: 1 person, earned 1 USDT');
