@@ -11,6 +11,7 @@ import { brokerBackend } from './backend';
 import { brokerBroadcasts } from './broadcast-backend';
 import { mirrorBan, rebuildBanMirror } from './ban-mirror';
 import { ALLOWED_UPDATES, createBot } from './bot';
+import { registerCommands, type CommandRegistration } from './bot-commands';
 import { botGatewayConfig } from './config';
 import type { BotContext } from './context';
 import { claimUpdate } from './middleware/update-claim';
@@ -26,6 +27,7 @@ export const botGatewayService = defineService('bot-gateway', botGatewayConfig, 
   const webhookMode = Boolean(config.TELEGRAM_WEBHOOK_DOMAIN);
   let bot: Telegraf<BotContext> | undefined;
   let polling: Promise<void> | undefined;
+  let commandLists: CommandRegistration | undefined;
 
   return {
     name: 'bot-gateway',
@@ -89,6 +91,9 @@ export const botGatewayService = defineService('bot-gateway', botGatewayConfig, 
         claimInChain: !webhookMode,
       });
       bot.botInfo = await bot.telegram.getMe();
+      // The "/" menu in en and ru (admins' chats get the admin commands too); a failure is retried, never fatal.
+      commandLists = registerCommands(bot.telegram, config.ADMIN_TELEGRAM_IDS, log);
+      await commandLists.firstAttempt;
       if (webhookMode) {
         await bot.telegram.setWebhook(webhookUrl(config.TELEGRAM_WEBHOOK_DOMAIN!), {
           secret_token: config.TELEGRAM_WEBHOOK_SECRET!,
@@ -105,6 +110,7 @@ export const botGatewayService = defineService('bot-gateway', botGatewayConfig, 
     },
 
     async stopped() {
+      commandLists?.stop();
       if (bot && !webhookMode) {
         try {
           bot.stop('service stopped');

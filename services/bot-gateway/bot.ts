@@ -1,5 +1,6 @@
 // The telegraf bot. Middleware chain: request-id → flood wait → [update claim] → activity → log → ban → rate limit →
-// session → admin auth; then a pending financial password, then the commands, each also reachable from the inline menu.
+// session → admin auth; then a pending financial password, then the commands, each also reachable from the inline menu
+// (whose screens edit the menu message in place; a typed command is answered with a new message).
 import { Errors } from 'moleculer';
 import { Telegraf } from 'telegraf';
 import { message } from 'telegraf/filters';
@@ -41,7 +42,7 @@ import {
 import { answerUnknownCommand, type BotDeps } from './handlers/common';
 import { handleOtherMessage, handleText, handleUnknownButton } from './handlers/fallback';
 import { showBalance, showDeposit, showReferrals } from './handlers/money';
-import { showHelp, showStart } from './handlers/start';
+import { showHelp, showMenu, showStart } from './handlers/start';
 import { cancelWallet, registerWallet, showWallet } from './handlers/wallet';
 import { cancelDialog, confirmWithdrawal, startWithdrawal, takePassword } from './handlers/withdraw';
 import { cancelWithdrawal, showWithdrawals } from './handlers/withdrawals';
@@ -153,6 +154,7 @@ export function createBot({
     bot.action(data, async (ctx) => {
       await ctx.answerCbQuery();
       // Like a command, a button ends a pending dialog step (the wallet and withdraw buttons start theirs again).
+      // The menu's screens take the place of the message whose button was pressed (handlers/common.ts showScreen).
       endStep(ctx);
       await handler(ctx);
     });
@@ -162,6 +164,7 @@ export function createBot({
   button(Buttons.wallet, (ctx) => showWallet(ctx, deps));
   button(Buttons.referrals, (ctx) => showReferrals(ctx, deps));
   button(Buttons.help, (ctx) => showHelp(ctx));
+  button(Buttons.menu, (ctx) => showMenu(ctx));
   button(Buttons.walletCancel, (ctx) => cancelWallet(ctx));
 
   // Buttons with an argument answer their own press (the answer says what happened).

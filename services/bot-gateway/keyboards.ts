@@ -9,6 +9,8 @@ export const Buttons = {
   wallet: 'menu:wallet',
   referrals: 'menu:referrals',
   help: 'menu:help',
+  /** Under a screen opened from the menu: back to the menu, in the same message. */
+  menu: 'menu:home',
   walletCancel: 'wallet:cancel',
 } as const;
 export type ButtonData = (typeof Buttons)[keyof typeof Buttons];
@@ -53,6 +55,11 @@ export function mainMenu(lang: Language): InlineKeyboardMarkup {
       [button(lang, 'menu.referrals', Buttons.referrals), button(lang, 'menu.help', Buttons.help)],
     ],
   };
+}
+
+/** Under a screen the menu opened: its own buttons (if any), then a row with the way back to the menu. */
+export function withBackToMenu(lang: Language, keyboard?: InlineKeyboardMarkup): InlineKeyboardMarkup {
+  return { inline_keyboard: [...(keyboard?.inline_keyboard ?? []), [button(lang, 'menu.back', Buttons.menu)]] };
 }
 
 export function walletPrompt(lang: Language): InlineKeyboardMarkup {
@@ -107,6 +114,7 @@ export const allKeyboards = (lang: Language): InlineKeyboardMarkup[] => {
   const ids = ['1', '9'.repeat(19)];
   return [
     mainMenu(lang),
+    withBackToMenu(lang, walletButton(lang)),
     walletPrompt(lang),
     walletButton(lang),
     withdrawPrompt(lang, dialog),

@@ -43,7 +43,7 @@ describe('user views', () => {
         },
       ],
     });
-    expect(text).to.contain('Unreachable users: 12').and.contain('The 1 most recently marked:');
+    expect(text).to.contain('Unreachable users: 12').and.contain('The most recently marked:');
     expect(text).to.contain(
       '• 2026-12-01 11:30 UTC · user #3 Bo (Telegram <code>555</code>): Bad Request: chat not found',
     );

@@ -56,7 +56,7 @@ describe('views', () => {
       18,
     );
     expect(text).to.contain('Level 1: 2 people, earned 1 USDT');
-    expect(text).to.contain('Level 3: 1 people, earned 0 USDT');
+    expect(text).to.contain('Level 3: 1 person, earned 0 USDT');
     expect(referralsText('en', 'l', counts, undefined, 18)).to.contain('temporarily unavailable');
   });
 

@@ -44,10 +44,11 @@ describe('withdrawal views', () => {
   it('show times in UTC and what is left of a wait, rounded up to the minute', () => {
     expect(formatUtc('2025-03-04T05:06:07.000Z')).to.equal('2025-03-04 05:06 UTC');
     const now = Date.parse('2025-03-04T00:00:00.000Z');
-    expect(timeLeft('en', '2025-03-04T05:12:30.000Z', now)).to.equal('5 h 13 min');
-    expect(timeLeft('ru', '2025-03-04T00:29:00.000Z', now)).to.equal('29 мин');
-    expect(timeLeft('en', '2025-03-04T00:00:01.000Z', now)).to.equal('1 min');
-    expect(timeLeft('en', '2025-03-03T00:00:00.000Z', now)).to.equal('1 min');
+    expect(timeLeft('en', '2025-03-04T05:12:30.000Z', now)).to.equal('5 hours 13 minutes');
+    expect(timeLeft('ru', '2025-03-04T00:29:00.000Z', now)).to.equal('29 минут');
+    expect(timeLeft('ru', '2025-03-04T01:01:00.000Z', now)).to.equal('1 час 1 минуту');
+    expect(timeLeft('en', '2025-03-04T00:00:01.000Z', now)).to.equal('1 minute');
+    expect(timeLeft('en', '2025-03-03T00:00:00.000Z', now)).to.equal('1 minute');
   });
 
   it('tell a refusal from a failure', () => {
@@ -85,8 +86,8 @@ describe('withdrawal views', () => {
       withdrawalRefusalAnswer(lang, refusal('WALLET_COOLDOWN', { until: '2025-03-04T20:30:00.000Z' }), 18, now)!;
     expect(cooldown('en').askAgain).to.equal(false);
     expect(cooldown('en').text).to.contain('To protect your account').and.contain('as exchanges do');
-    expect(cooldown('en').text).to.contain('2025-03-04 20:30 UTC').and.contain('20 h 30 min');
-    expect(cooldown('ru').text).to.contain('как на биржах').and.contain('20 ч 30 мин');
+    expect(cooldown('en').text).to.contain('2025-03-04 20:30 UTC').and.contain('in 20 hours 30 minutes');
+    expect(cooldown('ru').text).to.contain('как на биржах').and.contain('через 20 часов 30 минут');
   });
 
   it('confirm amount, fee, total and destination, and say when an admin decides', () => {
@@ -135,7 +136,7 @@ describe('withdrawal views', () => {
       .and.contain('user #7 &lt;Ann&gt; (Telegram 7007)');
     expect(view.text).to.contain(`to <code>${WALLET}</code>`).and.contain('(fee 1)');
     expect(pendingView('en', [withdrawal('5')], [], 18, 1).text)
-      .to.contain('Only the 1 newest')
+      .to.contain('Only the newest is shown')
       .and.contain('user #7 —');
     expect(pendingView('ru', [], [], 18, 20).text).to.contain('Нет выводов');
   });

@@ -196,5 +196,8 @@ export function pendingView(
 /** /help, with the admin commands for admins only. */
 export function helpText(lang: Language, isAdmin: boolean): string {
   const help = t(lang, 'help.text');
-  return isAdmin ? `${help}\n\n${t(lang, 'admin.cmd.help')}\n${t(lang, 'admin.user.help')}` : help;
+  if (!isAdmin) return help;
+  return [`${help}\n`, t(lang, 'admin.cmd.help'), t(lang, 'admin.user.help'), t(lang, 'broadcast.admin.help')].join(
+    '\n',
+  );
 }

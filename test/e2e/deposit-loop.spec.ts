@@ -106,11 +106,11 @@ describe('deposit loop, end to end', function () {
     await c.user.waitForMessage(/Available: 59\.5 USDT/);
     a.user.sendText('/referrals');
     const aStats = await a.user.waitForMessage(
-      (m) => /Referral program/.test(m.text) && /Level 3: 1 people, earned 30 USDT/.test(m.text),
+      (m) => /Referral program/.test(m.text) && /Level 3: 1 person, earned 30 USDT/.test(m.text),
     );
     expect(aStats.text)
-      .to.match(/Level 1: 1 people/)
-      .and.match(/Level 2: 1 people, earned 0\.38 USDT/);
+      .to.match(/Level 1: 1 person/)
+      .and.match(/Level 2: 1 person, earned 0\.38 USDT/);
 
     // Exactly one credit message per promise, even after more blocks and redeliveries.
     await system.anvil.mine(5);

@@ -17,7 +17,7 @@ import { testConfig } from '../support/config';
 import { startAnvil, type AnvilHandle } from '../support/anvil';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { quiesce } from '../support/quiesce';
-import { buttonsOf, press, send } from '../support/bot-dialog';
+import { buttonsOf, press, pressInPlace, send } from '../support/bot-dialog';
 import { eventually } from '../support/system';
 import { deployTestUsdt } from '../support/usdt';
 import { TelegramEmulator, type SimulatedUser, type SimulatedUserOptions } from '../support/telegram-emulator';
@@ -129,9 +129,9 @@ describe('bot-gateway', function () {
       ]);
 
       const referrals = await send(a!, '/referrals', /Referral program/);
-      expect(referrals.text).to.contain('Level 1: 1 people, earned 0 USDT');
-      expect(referrals.text).to.contain('Level 2: 1 people');
-      expect(referrals.text).to.contain('Level 3: 1 people');
+      expect(referrals.text).to.contain('Level 1: 1 person, earned 0 USDT');
+      expect(referrals.text).to.contain('Level 2: 1 person');
+      expect(referrals.text).to.contain('Level 3: 1 person');
       expect(referrals.text).to.contain(`https://t.me/sigmatrade_test_bot?start=${rowA!.referral_code}`);
     });
 
@@ -230,7 +230,7 @@ describe('bot-gateway', function () {
       // Showing the wallet again, then cancelling, changes nothing.
       const shown = await send(vera, '/wallet');
       expect(shown.text.toLowerCase()).to.contain(mine);
-      const cancelled = await press(vera, shown, 'wallet:cancel');
+      const cancelled = await pressInPlace(vera, shown, 'wallet:cancel');
       expect(cancelled.text).to.contain('your wallet was not changed');
       await send(vera, walletOf(), /I didn't understand that/);
       expect((await userRow(vera.id))[0]!.wallet_address!.toLowerCase()).to.equal(mine);
@@ -265,23 +265,82 @@ describe('bot-gateway', function () {
       expect(balance.text).to.contain('Available: 0 USDT').and.contain('On hold for withdrawals: 0 USDT');
     });
 
-    it('every command is reachable from the menu, and each press is answered', async () => {
+    const MENU = ['menu:deposit', 'menu:balance', 'menu:withdraw', 'menu:wallet', 'menu:referrals', 'menu:help'];
+
+    it('opens each menu screen in the menu message itself, and Back brings the menu back there', async () => {
       const mia = user();
       const menu = await send(mia, '/start');
-      const expected: [string, RegExp][] = [
-        ['menu:deposit', /Register your wallet first/],
-        ['menu:balance', /Your balance/],
-        ['menu:withdraw', /Register your wallet first with \/wallet: withdrawals/],
-        ['menu:wallet', /Send me the address/],
-        ['menu:referrals', /Referral program/],
-        ['menu:help', /\/deposit - how to deposit/],
+      const screens: [string, RegExp, string[]][] = [
+        ['menu:deposit', /Register your wallet first/, ['menu:wallet', 'menu:home']],
+        ['menu:balance', /Your balance/, ['menu:home']],
+        ['menu:referrals', /Referral program/, ['menu:home']],
+        ['menu:help', /\/deposit - how to deposit/, ['menu:home']],
       ];
-      for (const [data, text] of expected) {
-        const answer = await press(mia, menu, data);
-        expect(answer.text, data).to.match(text);
+      let presses = 0;
+      for (const [data, text, buttons] of screens) {
+        const screen = await pressInPlace(mia, menu, data, text);
+        expect(buttonsOf(screen), data).to.deep.equal(buttons);
+        const back = await pressInPlace(mia, screen, 'menu:home', /SigmaTrade: choose an action/);
+        expect(buttonsOf(back), `back from ${data}`).to.deep.equal(MENU);
+        presses += 2;
       }
-      await mia.waitForMessage(() => mia.callbackAnswers().length === expected.length);
-      expect(mia.callbackAnswers().map((a) => a.data)).to.deep.equal(expected.map(([data]) => data));
+      // The wallet prompt's Cancel is its way back; a screen's own button (Wallet under Deposit) stays in place too.
+      const wallet = await pressInPlace(mia, menu, 'menu:wallet', /Send me the address/);
+      expect(buttonsOf(wallet)).to.deep.equal(['wallet:cancel']);
+      const cancelled = await pressInPlace(mia, wallet, 'wallet:cancel', /your wallet was not changed/);
+      expect(buttonsOf(cancelled)).to.deep.equal(MENU);
+      const deposit = await pressInPlace(mia, cancelled, 'menu:deposit', /Register your wallet first/);
+      await pressInPlace(mia, deposit, 'menu:wallet', /Send me the address/);
+      presses += 4;
+      // One message all along: nothing stacked up.
+      expect(mia.messages().map((m) => m.message_id)).to.deep.equal([menu.message_id]);
+      await mia.waitForMessage(() => mia.callbackAnswers().length === presses);
+
+      // Withdraw starts a dialog, whose steps are messages of their own.
+      await pressInPlace(mia, deposit, 'wallet:cancel', /your wallet was not changed/);
+      const withdraw = await press(mia, menu, 'menu:withdraw', /Register your wallet first with \/wallet: withdrawals/);
+      expect(withdraw.message_id).to.be.greaterThan(menu.message_id);
+      expect(buttonsOf(withdraw)).to.deep.equal(['menu:wallet']);
+    });
+
+    it('answers a typed command with a new message that carries the menu', async () => {
+      const ted = user();
+      const welcome = await send(ted, '/start');
+      const balance = await send(ted, '/balance', /Your balance/);
+      const help = await send(ted, '/help', /\/deposit - how to deposit/);
+      expect(buttonsOf(balance)).to.deep.equal(MENU);
+      expect(buttonsOf(help)).to.deep.equal(MENU);
+      await quiesce({ emulator });
+      expect(ted.messages().map((m) => m.message_id)).to.deep.equal([
+        welcome.message_id,
+        balance.message_id,
+        help.message_id,
+      ]);
+      expect(ted.messages().every((m) => m.edits === 0)).to.equal(true);
+    });
+
+    it('sends a screen anew only when Telegram will not edit the menu message, and takes a press that changes nothing quietly', async () => {
+      const max = user();
+      const menu = await send(max, '/start');
+      emulator.failNext('editMessageText', { error_code: 400, description: "Bad Request: message can't be edited" });
+      const fresh = await press(max, menu, 'menu:balance', /Your balance/);
+      expect(buttonsOf(fresh)).to.deep.equal(['menu:home']);
+      expect(max.messages().find((m) => m.message_id === menu.message_id)!.edits).to.equal(0);
+
+      // Back pressed twice before the bot answers: the second edit would change nothing ("message is not modified").
+      max.pressButton(fresh, 'menu:home');
+      max.pressButton(fresh, 'menu:home');
+      await max.waitForMessage(() => max.callbackAnswers().length === 3);
+      await quiesce({ emulator });
+      expect(max.messages().map((m) => m.message_id)).to.deep.equal([menu.message_id, fresh.message_id]);
+      const back = max.messages().find((m) => m.message_id === fresh.message_id)!;
+      expect(back.text).to.contain('choose an action');
+      expect(back.edits).to.equal(1);
+      expect(
+        emulator
+          .calls('editMessageText')
+          .filter((c) => c.status === 400 && /not modified/.test(JSON.stringify(c.response))),
+      ).to.have.length(1);
     });
 
     it('answers an unknown command and an unknown button clearly', async () => {
@@ -367,7 +426,7 @@ describe('bot-gateway', function () {
       await mirrored(true);
 
       const refused = await send(bob, '/balance');
-      expect(refused.text).to.equal('Your account is blocked. If you think this is a mistake, please contact support.');
+      expect(refused.text).to.equal("Your account is blocked, so the bot can't serve you.");
       await quiesce({ emulator });
       expect(bob.messages().at(-1)!.message_id).to.equal(refused.message_id);
 

@@ -19,6 +19,20 @@ export async function press(
   return user.waitForMessage((m) => m.message_id > last && (!matcher || matcher.test(m.text)));
 }
 
+/** Presses a button and resolves with the message it is on once the bot edited it (into a match, if given). */
+export async function pressInPlace(
+  user: SimulatedUser,
+  message: RecordedMessage,
+  data: string,
+  matcher?: RegExp,
+): Promise<RecordedMessage> {
+  const edits = user.messages({ includeDeleted: true }).find((m) => m.message_id === message.message_id)!.edits;
+  user.pressButton(message, data);
+  return user.waitForMessage(
+    (m) => m.message_id === message.message_id && m.edits > edits && (!matcher || matcher.test(m.text)),
+  );
+}
+
 export function buttonsOf(message: RecordedMessage): string[] {
   const markup = message.reply_markup;
   return markup && 'inline_keyboard' in markup ? markup.inline_keyboard.flat().map((b) => b.callback_data ?? '') : [];

@@ -3,7 +3,7 @@ import { TelegramError } from 'telegraf';
 import type { InlineKeyboardMarkup } from 'telegraf/types';
 import type { UserRecord } from '../../../lib/contracts';
 import { t } from '../../../lib/i18n';
-import { mainMenu } from '../keyboards';
+import { mainMenu, withBackToMenu } from '../keyboards';
 import type { Backend } from '../backend';
 import type { BotContext } from '../context';
 import type { BotGatewayConfig } from '../config';
@@ -59,7 +59,8 @@ export async function optional<T>(ctx: BotContext, what: string, call: () => Pro
 
 /**
  * Replaces the text (and buttons) of the message whose button was pressed; sends it anew if that message cannot be
- * edited. A concurrent press that already made the same edit is no failure.
+ * edited (too old, deleted, or the edit failed otherwise). A concurrent press that already made the same edit is
+ * no failure.
  */
 export async function replaceMessage(ctx: BotContext, html: string, keyboard?: InlineKeyboardMarkup): Promise<void> {
   try {
@@ -73,6 +74,23 @@ export async function replaceMessage(ctx: BotContext, html: string, keyboard?: I
     ctx.gateway.log.info({ err: error }, 'could not edit the message; sending it anew');
     await say(ctx, html, keyboard);
   }
+}
+
+/**
+ * One screen of the menu (balance, deposit, wallet, referrals, help). Opened by a button, it takes the place of the
+ * message the button is on, with `keyboard`'s buttons and one back to the menu (`back: false` when `keyboard`
+ * has its own way back, like the wallet prompt's Cancel); typed as a command, it is a new message with `keyboard`,
+ * or the menu.
+ */
+export async function showScreen(
+  ctx: BotContext,
+  html: string,
+  keyboard?: InlineKeyboardMarkup,
+  { back = true } = {},
+): Promise<void> {
+  const lang = ctx.gateway.lang;
+  if (!ctx.callbackQuery) return say(ctx, html, keyboard ?? mainMenu(lang));
+  await replaceMessage(ctx, html, back ? withBackToMenu(lang, keyboard) : keyboard);
 }
 
 /** Takes the buttons off the message whose button was pressed, so it cannot be pressed again. */

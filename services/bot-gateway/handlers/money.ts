@@ -1,15 +1,15 @@
-// /deposit, /balance and /referrals: what the user needs to pay in and what they have.
+// /deposit, /balance and /referrals: what the user needs to pay in and what they have (screens of the menu).
 import { t } from '../../../lib/i18n';
 import type { BotContext } from '../context';
-import { mainMenu, walletButton } from '../keyboards';
+import { walletButton } from '../keyboards';
 import { balanceText, depositText, referralLink, referralsText } from '../views';
-import { currentUserRecord, optional, say, type BotDeps } from './common';
+import { currentUserRecord, optional, showScreen, type BotDeps } from './common';
 
 export async function showDeposit(ctx: BotContext, deps: BotDeps): Promise<void> {
   const user = await currentUserRecord(ctx, deps);
   const lang = ctx.gateway.lang;
   if (!user.walletAddress) {
-    await say(ctx, t(lang, 'deposit.no_wallet'), walletButton(lang));
+    await showScreen(ctx, t(lang, 'deposit.no_wallet'), walletButton(lang));
     return;
   }
   const requestId = ctx.gateway.requestId;
@@ -17,7 +17,7 @@ export async function showDeposit(ctx: BotContext, deps: BotDeps): Promise<void>
     deps.backend.depositTerms(requestId),
     deps.backend.depositLevels(requestId),
   ]);
-  await say(ctx, depositText(lang, terms, levels, deps.config.USDT_DECIMALS, user.walletAddress), mainMenu(lang));
+  await showScreen(ctx, depositText(lang, terms, levels, deps.config.USDT_DECIMALS, user.walletAddress));
 }
 
 export async function showBalance(ctx: BotContext, deps: BotDeps): Promise<void> {
@@ -25,10 +25,10 @@ export async function showBalance(ctx: BotContext, deps: BotDeps): Promise<void>
   const lang = ctx.gateway.lang;
   const balance = await optional(ctx, 'ledger.balance', () => deps.backend.balance(user.id, ctx.gateway.requestId));
   if (!balance) {
-    await say(ctx, t(lang, 'common.unavailable'), mainMenu(lang));
+    await showScreen(ctx, t(lang, 'common.unavailable'));
     return;
   }
-  await say(ctx, balanceText(lang, balance, deps.config.USDT_DECIMALS), mainMenu(lang));
+  await showScreen(ctx, balanceText(lang, balance, deps.config.USDT_DECIMALS));
 }
 
 export async function showReferrals(ctx: BotContext, deps: BotDeps): Promise<void> {
@@ -39,5 +39,5 @@ export async function showReferrals(ctx: BotContext, deps: BotDeps): Promise<voi
     optional(ctx, 'ledger.referralEarnings', () => deps.backend.referralEarnings(user.id, ctx.gateway.requestId)),
   ]);
   const link = referralLink(ctx.botInfo.username, user.referralCode);
-  await say(ctx, referralsText(lang, link, counts, earnings, deps.config.USDT_DECIMALS), mainMenu(lang));
+  await showScreen(ctx, referralsText(lang, link, counts, earnings, deps.config.USDT_DECIMALS));
 }

@@ -1,9 +1,10 @@
 import type { BotContext } from '../context';
 import { mainMenu } from '../keyboards';
+import { t } from '../../../lib/i18n';
 import { looksLikeReferralCode } from '../../../lib/contracts';
 import { startText } from '../views';
 import { helpText } from '../withdrawal-views';
-import { currentUser, say, type BotDeps } from './common';
+import { currentUser, replaceMessage, say, showScreen, type BotDeps } from './common';
 
 export async function showStart(ctx: BotContext, deps: BotDeps, payload: string): Promise<void> {
   const code = payload.trim();
@@ -17,5 +18,10 @@ export async function showStart(ctx: BotContext, deps: BotDeps, payload: string)
 }
 
 export async function showHelp(ctx: BotContext): Promise<void> {
-  await say(ctx, helpText(ctx.gateway.lang, ctx.gateway.isAdmin), mainMenu(ctx.gateway.lang));
+  await showScreen(ctx, helpText(ctx.gateway.lang, ctx.gateway.isAdmin));
+}
+
+/** The menu's Back button: the screen becomes the menu again, in the same message. */
+export async function showMenu(ctx: BotContext): Promise<void> {
+  await replaceMessage(ctx, t(ctx.gateway.lang, 'menu.title'), mainMenu(ctx.gateway.lang));
 }

@@ -3,7 +3,7 @@ import { Errors } from 'moleculer';
 import { t } from '../../../lib/i18n';
 import type { BotContext } from '../context';
 import { mainMenu, walletPrompt } from '../keyboards';
-import { currentUserRecord, say, type BotDeps } from './common';
+import { currentUserRecord, replaceMessage, say, showScreen, type BotDeps } from './common';
 
 export async function showWallet(ctx: BotContext, deps: BotDeps): Promise<void> {
   const user = await currentUserRecord(ctx, deps);
@@ -12,7 +12,8 @@ export async function showWallet(ctx: BotContext, deps: BotDeps): Promise<void> 
     ? t(lang, 'wallet.current', { address: user.walletAddress })
     : t(lang, 'wallet.none');
   ctx.gateway.session.awaiting = 'wallet';
-  await say(ctx, `${current}\n\n${t(lang, 'wallet.ask')}`, walletPrompt(lang));
+  // Its Cancel button is the way back to the menu.
+  await showScreen(ctx, `${current}\n\n${t(lang, 'wallet.ask')}`, walletPrompt(lang), { back: false });
 }
 
 /** Registers `address` for the sender; on a refusal says why and keeps waiting for another address. */
@@ -31,9 +32,10 @@ export async function registerWallet(ctx: BotContext, deps: BotDeps, address: st
   }
 }
 
+/** The wallet prompt's Cancel: the prompt becomes the answer and the menu, in the same message. */
 export async function cancelWallet(ctx: BotContext): Promise<void> {
   ctx.gateway.session.awaiting = undefined;
-  await say(ctx, t(ctx.gateway.lang, 'wallet.cancelled'), mainMenu(ctx.gateway.lang));
+  await replaceMessage(ctx, t(ctx.gateway.lang, 'wallet.cancelled'), mainMenu(ctx.gateway.lang));
 }
 
 /** The message key for a refusal by users.setWallet; undefined for anything that is not a refusal. */
