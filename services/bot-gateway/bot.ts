@@ -1,6 +1,7 @@
-// The telegraf bot. Middleware chain: request-id → flood wait → [update claim] → activity → log → ban → rate limit →
-// session → admin auth; then a pending financial password, then the commands, each also reachable from the inline menu
-// (whose screens edit the menu message in place; a typed command is answered with a new message).
+// The telegraf bot. Middleware chain: request-id → flood wait → [update claim] → activity → log → private chats only
+// → ban → rate limit → session → admin auth; then a pending financial password, then the commands, each also
+// reachable from the inline menu (whose screens edit the menu message in place; a typed command is answered with a
+// new message).
 import { Errors } from 'moleculer';
 import { Telegraf } from 'telegraf';
 import { message } from 'telegraf/filters';
@@ -52,6 +53,7 @@ import { authoriseAdmins } from './middleware/admin';
 import { refuseBanned } from './middleware/ban';
 import { waitOutFloodLimits } from './middleware/flood-wait';
 import { logUpdates } from './middleware/logging';
+import { privateChatsOnly } from './middleware/private-chats';
 import { rateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import { sessions } from './middleware/session';
@@ -100,6 +102,7 @@ export function createBot({
   if (claimInChain) bot.use(claimUpdates(redis, keys));
   bot.use(reportActivity(redis, keys, backend, log));
   bot.use(logUpdates());
+  bot.use(privateChatsOnly());
   bot.use(refuseBanned(redis, keys));
   bot.use(
     rateLimit(redis, keys, { windowMs: config.RATE_LIMIT_WINDOW_MS, maxRequests: config.RATE_LIMIT_MAX_REQUESTS }),
