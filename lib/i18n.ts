@@ -5,9 +5,16 @@
 // A number that words agree with is written as an ICU MessageFormat plural, e.g.
 //   "{count, plural, one {# person} other {# people}}"        (en: one, other)
 //   "{count, plural, one {# человек} few {# человека} many {# человек} other {# человека}}"   (ru)
-// `#` is the number; the branch is chosen by Intl.PluralRules (Node's ICU, with CLDR's rules for each language).
-// Only this subset of MessageFormat is understood (no select, no nesting, no =N branches): it covers every text the
-// bot has, and a full MessageFormat library would be a dependency for a 60-line parser. docs/bot-texts.md.
+// `#` is the number; FormatJS's intl-messageformat formats it and picks the branch with Intl.PluralRules (CLDR's rules
+// for each language). Telegram HTML tags stay literal text (ignoreTag). docs/bot-texts.md.
+import {
+  isArgumentElement,
+  isPluralElement,
+  isSelectElement,
+  parse,
+  type MessageFormatElement,
+} from '@formatjs/icu-messageformat-parser';
+import { IntlMessageFormat } from 'intl-messageformat';
 import { readFileSync } from 'node:fs';
 
 export const LANGUAGES = ['en', 'ru'] as const;
@@ -16,79 +23,36 @@ export const DEFAULT_LANGUAGE: Language = 'en';
 
 export type Catalog = Readonly<Record<string, string>>;
 
-/** A template, parsed: literal text, a {placeholder}, the `#` of a plural branch, or a plural. */
-type Part =
-  | string
-  | { param: string }
-  | { number: true }
-  | { plural: string; forms: Partial<Record<Intl.LDMLPluralRule, Part[]>> };
-
-const PLURAL_CATEGORIES: readonly Intl.LDMLPluralRule[] = ['zero', 'one', 'two', 'few', 'many', 'other'];
+const PLURAL_CATEGORIES: readonly string[] = ['zero', 'one', 'two', 'few', 'many', 'other'];
 
 export class TranslationError extends Error {}
 
-/** Parses a template; throws TranslationError naming what is wrong (a catalog with a broken text never loads). */
-export function parseTemplate(template: string): Part[] {
-  let at = 0;
-  const fail = (what: string): never => {
-    throw new TranslationError(`${what} at character ${at} of "${template}"`);
-  };
-  const parts = (inPlural: boolean): Part[] => {
-    const out: Part[] = [];
-    let text = '';
-    const flush = () => {
-      if (text) out.push(text);
-      text = '';
-    };
-    while (at < template.length) {
-      const char = template[at]!;
-      if (char === '}') {
-        if (!inPlural) fail('a "}" without its "{"');
-        break;
-      }
-      if (char === '#' && inPlural) {
-        flush();
-        out.push({ number: true });
-        at += 1;
-        continue;
-      }
-      if (char !== '{') {
-        text += char;
-        at += 1;
-        continue;
-      }
-      flush();
-      const head = /^\{(\w+)(\}|\s*,\s*plural\s*,)/.exec(template.slice(at));
-      if (!head) fail('a "{" that starts neither {name} nor {name, plural, …}');
-      at += head![0].length;
-      if (head![2] === '}') {
-        out.push({ param: head![1]! });
-        continue;
-      }
-      if (inPlural) fail('a plural inside a plural');
-      out.push({ plural: head![1]!, forms: forms() });
-    }
-    flush();
-    return out;
-  };
-  const forms = (): Partial<Record<Intl.LDMLPluralRule, Part[]>> => {
-    const result: Partial<Record<Intl.LDMLPluralRule, Part[]>> = {};
-    for (;;) {
-      const next = /^\s*(?:(\w+)\s*\{|\})/.exec(template.slice(at));
-      if (!next) fail('a plural branch that is not "category {text}"');
-      at += next![0].length;
-      const category = next![1] as Intl.LDMLPluralRule | undefined;
-      if (category === undefined) break; // the plural's closing "}"
-      if (!PLURAL_CATEGORIES.includes(category)) fail(`"${category}", which is no plural category`);
-      if (result[category]) fail(`the plural category "${category}" twice`);
-      result[category] = parts(true);
-      if (template[at] !== '}') fail('a plural branch without its "}"');
-      at += 1;
-    }
-    if (!result.other) fail('a plural without its "other" branch');
-    return result;
-  };
-  return parts(false);
+/**
+ * Parses a template (throws TranslationError naming what is wrong, so a catalog with a broken text never loads): a
+ * plural needs its "other" branch, and each branch is a CLDR category or an exact `=N`.
+ */
+export function parseTemplate(template: string): MessageFormatElement[] {
+  let elements: MessageFormatElement[];
+  try {
+    elements = parse(template, { ignoreTag: true, requiresOtherClause: true });
+  } catch (error) {
+    throw new TranslationError(`${(error as Error).message} in "${template}"`);
+  }
+  walk(elements, (element) => {
+    if (!isPluralElement(element)) return;
+    for (const selector of Object.keys(element.options))
+      if (!PLURAL_CATEGORIES.includes(selector) && !/^=\d+$/.test(selector))
+        throw new TranslationError(`"${selector}", which is no plural category, in "${template}"`);
+  });
+  return elements;
+}
+
+function walk(elements: MessageFormatElement[], visit: (element: MessageFormatElement) => void): void {
+  for (const element of elements) {
+    visit(element);
+    if (isPluralElement(element) || isSelectElement(element))
+      for (const option of Object.values(element.options)) walk(option.value, visit);
+  }
 }
 
 function loadCatalog(language: Language): Catalog {
@@ -146,27 +110,52 @@ export function keysOf(language: Language): string[] {
 const textOf = (catalog: Catalog, key: string): string | undefined =>
   Object.hasOwn(catalog, key) ? catalog[key] : undefined;
 
-const pluralRules = new Map<string, Intl.PluralRules>();
-const rulesOf = (language: Language): Intl.PluralRules => {
-  let rules = pluralRules.get(language);
-  if (!rules) pluralRules.set(language, (rules = new Intl.PluralRules(language)));
-  return rules;
-};
-
 /** The CLDR plural categories of a language (en: one, other; ru: one, few, many, other), sorted. */
 export const pluralCategoriesOf = (language: Language): Intl.LDMLPluralRule[] =>
-  [...rulesOf(language).resolvedOptions().pluralCategories].sort();
+  [...new Intl.PluralRules(language).resolvedOptions().pluralCategories].sort();
 
 export type Translate = (language: Language | string | null | undefined, key: string, params?: Params) => string;
 
+// Counts are shown as they are (1000, not "1,000"): amounts and ids elsewhere in the same texts are not grouped either.
+const formatters = {
+  getNumberFormat: (locales?: string | string[], options?: Intl.NumberFormatOptions) =>
+    new Intl.NumberFormat(locales, { ...options, useGrouping: false }),
+  getDateTimeFormat: (locales?: string | string[], options?: Intl.DateTimeFormatOptions) =>
+    new Intl.DateTimeFormat(locales, options),
+  getPluralRules: (locales?: string | string[], options?: Intl.PluralRulesOptions) =>
+    new Intl.PluralRules(locales, options),
+};
+
+interface Compiled {
+  format: IntlMessageFormat;
+  /** Every parameter the text uses, and those that choose a plural branch. */
+  params: string[];
+  plurals: Set<string>;
+}
+
+function compile(template: string, language: Language): Compiled {
+  const elements = parseTemplate(template);
+  const params = new Set<string>();
+  const plurals = new Set<string>();
+  walk(elements, (element) => {
+    if (isArgumentElement(element) || isPluralElement(element) || isSelectElement(element)) params.add(element.value);
+    if (isPluralElement(element)) plurals.add(element.value);
+  });
+  return {
+    format: new IntlMessageFormat(elements, language, undefined, { formatters, ignoreTag: true }),
+    params: [...params].sort(),
+    plurals,
+  };
+}
+
 /** A t() over the given catalogs (tests build one with a catalog that lacks a text). */
 export function createTranslator(from: Record<Language, Catalog>, isStrict: () => boolean = strict): Translate {
-  const parsed = new Map<string, Part[]>();
-  const partsOf = (lang: Language, key: string, template: string) => {
+  const compiled = new Map<string, Compiled>();
+  const compiledOf = (lang: Language, key: string, template: string) => {
     const id = `${lang}\u0000${key}`;
-    let parts = parsed.get(id);
-    if (!parts) parsed.set(id, (parts = parseTemplate(template)));
-    return parts;
+    let text = compiled.get(id);
+    if (!text) compiled.set(id, (text = compile(template, lang)));
+    return text;
   };
   return (language, key, params = {}) => {
     const lang = (LANGUAGES as readonly string[]).includes(language ?? '')
@@ -178,61 +167,42 @@ export function createTranslator(from: Record<Language, Catalog>, isStrict: () =
       if (isStrict()) throw new TranslationError(`no text for "${key}" in locales/${DEFAULT_LANGUAGE}.json`);
       return key;
     }
-    const textLang = own === undefined ? DEFAULT_LANGUAGE : lang;
-    const missing = (name: string, placeholder: string): string => {
-      if (isStrict()) throw new TranslationError(`text "${key}" needs the parameter {${name}}`);
-      return placeholder;
-    };
-    const render = (parts: Part[], count?: Param): string =>
-      parts
-        .map((part) => {
-          if (typeof part === 'string') return part;
-          if ('number' in part) return escapeHtml(String(count));
-          if ('param' in part) {
-            const value = params[part.param];
-            if (value === undefined) return missing(part.param, `{${part.param}}`);
-            return value instanceof TrustedHtml ? value.html : escapeHtml(String(value));
-          }
-          const value = params[part.plural];
-          if (value === undefined) return missing(part.plural, `{${part.plural}}`);
-          const number = Number(value instanceof TrustedHtml ? value.html : value);
-          if (!Number.isFinite(number) && isStrict())
-            throw new TranslationError(`text "${key}" needs a number for {${part.plural}}, not "${String(value)}"`);
-          const category = Number.isFinite(number) ? rulesOf(textLang).select(number) : 'other';
-          return render(part.forms[category] ?? part.forms.other!, value);
-        })
-        .join('');
-    return render(partsOf(textLang, key, template));
+    const text = compiledOf(own === undefined ? DEFAULT_LANGUAGE : lang, key, template);
+    const values: Record<string, string> = {};
+    for (const name of text.params) {
+      const value = params[name];
+      if (value === undefined) {
+        if (isStrict()) throw new TranslationError(`text "${key}" needs the parameter {${name}}`);
+        // Lenient (production): a missing count leaves the text as written, any other gap shows its {name}.
+        if (text.plurals.has(name)) return template;
+        values[name] = `{${name}}`;
+        continue;
+      }
+      const shown = value instanceof TrustedHtml ? value.html : escapeHtml(String(value));
+      if (text.plurals.has(name) && !Number.isFinite(Number(shown))) {
+        if (isStrict()) throw new TranslationError(`text "${key}" needs a number for {${name}}, not "${shown}"`);
+        return template;
+      }
+      values[name] = shown;
+    }
+    return text.format.format<string>(values) as string;
   };
 }
 
 /** The text for `key` in `language` (falling back to English) with {placeholders} filled in and HTML-escaped. */
 export const t: Translate = createTranslator(catalogs);
 
-function walk(parts: Part[], visit: (part: Part) => void): void {
-  for (const part of parts) {
-    visit(part);
-    if (typeof part === 'object' && 'plural' in part) for (const form of Object.values(part.forms)) walk(form, visit);
-  }
-}
-
 /** The parameters a template uses, plural arguments included (tests check both languages agree). */
 export function placeholdersOf(language: Language, key: string): string[] {
-  const names = new Set<string>();
-  walk(parseTemplate(textOf(catalogs[language], key) ?? ''), (part) => {
-    if (typeof part !== 'object') return;
-    if ('param' in part) names.add(part.param);
-    if ('plural' in part) names.add(part.plural);
-  });
-  return [...names].sort();
+  return compile(textOf(catalogs[language], key) ?? '', language).params;
 }
 
 /** Each plural of a template: its argument and the categories it has branches for, sorted (tests check CLDR's). */
 export function pluralsOf(language: Language, key: string): { argument: string; categories: string[] }[] {
   const plurals: { argument: string; categories: string[] }[] = [];
-  walk(parseTemplate(textOf(catalogs[language], key) ?? ''), (part) => {
-    if (typeof part === 'object' && 'plural' in part)
-      plurals.push({ argument: part.plural, categories: Object.keys(part.forms).sort() });
+  walk(parseTemplate(textOf(catalogs[language], key) ?? ''), (element) => {
+    if (isPluralElement(element))
+      plurals.push({ argument: element.value, categories: Object.keys(element.options).sort() });
   });
   return plurals;
 }
