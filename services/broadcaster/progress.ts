@@ -29,11 +29,13 @@ export interface ProgressPorts {
 
 type Button = { text: string; callback_data: string };
 
-export function duration(seconds: number): string {
+/** A duration in the admin's language, abbreviated as a progress line wants it: "1 h 2 min", "3 мин 5 с". */
+export function duration(seconds: number, language: string): string {
   const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s % 60}s` : `${s % 60}s`;
+  const [hours, minutes] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60)];
+  if (hours > 0) return t(language, 'time.short_hours', { hours, minutes });
+  if (minutes > 0) return t(language, 'time.short_minutes', { minutes, seconds: s % 60 });
+  return t(language, 'time.short_seconds', { seconds: s % 60 });
 }
 
 /** The progress text and buttons of a campaign that is still going. */
@@ -55,7 +57,7 @@ export function progressView(row: CampaignRow, counts: Counts, chosen: number, l
           blocked: p.blocked,
           ambiguous: p.ambiguous,
           rate: p.rate,
-          eta: p.etaSeconds === null ? t(language, 'broadcast.progress.eta_unknown') : duration(p.etaSeconds),
+          eta: p.etaSeconds === null ? t(language, 'broadcast.progress.eta_unknown') : duration(p.etaSeconds, language),
         });
   const buttons: Button[] = [
     row.status === 'paused'
@@ -78,7 +80,7 @@ export function reportText(row: CampaignRow, counts: Counts, language: string): 
     blocked: counts.blocked,
     ambiguous: counts.ambiguous,
     unsent: counts.pending,
-    duration: duration((ended - started) / 1000),
+    duration: duration((ended - started) / 1000, language),
   });
 }
 
