@@ -72,4 +72,83 @@ describe('sandbox web chat, in a browser', function () {
     const balance = await chat.waitForBot(/Your balance/);
     expect(await balance.textContent()).to.contain('Available: 7.5 USDT');
   });
+
+  it('renders what the bot sends as Telegram does: entities, albums, voice, documents, edits and deletions', async () => {
+    const { page } = chat;
+    // The bot's own token, as a second sender beside the running bot: it waits out 429s as a bot must.
+    const botApi = async (method: string, body: FormData | object): Promise<{ message_id: number }> => {
+      for (;;) {
+        const response = await fetch(`${system.emulator.apiRoot}/bot${system.emulator.token}/${method}`, {
+          method: 'POST',
+          ...(body instanceof FormData
+            ? { body }
+            : { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+        });
+        const answer = (await response.json()) as {
+          ok: boolean;
+          result: { message_id: number };
+          description?: string;
+          parameters?: { retry_after?: number };
+        };
+        if (answer.parameters?.retry_after !== undefined) {
+          await new Promise((resolve) => setTimeout(resolve, answer.parameters!.retry_after! * 1000));
+          continue;
+        }
+        expect(answer.ok, `${method}: ${answer.description}`).to.equal(true);
+        return answer.result;
+      }
+    };
+    await chat.openChat('Alice');
+    const chatId = Number(await page.getAttribute('#chat-list li.active', 'data-chat-id'));
+    const text = await botApi('sendMessage', {
+      chat_id: chatId,
+      parse_mode: 'HTML',
+      text:
+        '<i>italic</i> <code>code</code> <a href="https://example.com/">link</a> <tg-spoiler>hidden</tg-spoiler> ' +
+        '&lt;script&gt;alert(1)&lt;/script&gt;\n<pre><code class="language-ts">const x = 1;</code></pre>',
+    });
+    const bubble = page.locator(`.msg[data-message-id="${text.message_id}"]`);
+    await bubble.waitFor();
+    expect(await bubble.locator('i').textContent()).to.equal('italic');
+    expect(await bubble.locator('a[href="https://example.com/"]').textContent()).to.equal('link');
+    expect(await bubble.locator('.spoiler').textContent()).to.equal('hidden');
+    expect(await bubble.locator('pre code').textContent()).to.equal('const x = 1;');
+    expect(await bubble.textContent()).to.contain('<script>alert(1)</script>');
+    expect(await page.locator('#messages script').count()).to.equal(0);
+
+    const album = new FormData();
+    album.set('chat_id', String(chatId));
+    album.set(
+      'media',
+      JSON.stringify([
+        { type: 'photo', media: 'attach://a', caption: 'two photos' },
+        { type: 'photo', media: 'attach://b' },
+      ]),
+    );
+    album.set('a', new Blob([Buffer.from('first')], { type: 'image/png' }), 'a.png');
+    album.set('b', new Blob([Buffer.from('second')], { type: 'image/png' }), 'b.png');
+    await botApi('sendMediaGroup', album);
+    await page.locator('.msg .album img.photo').nth(1).waitFor();
+    expect(await page.locator('.msg', { has: page.locator('.album') }).textContent()).to.contain('two photos');
+
+    const voice = new FormData();
+    voice.set('chat_id', String(chatId));
+    voice.set('voice', new Blob([Buffer.from('ogg')], { type: 'audio/ogg' }), 'note.ogg');
+    await botApi('sendVoice', voice);
+    const document = new FormData();
+    document.set('chat_id', String(chatId));
+    document.set('document', new Blob([Buffer.from('a,b\n1,2\n')], { type: 'text/csv' }), 'report.csv');
+    await botApi('sendDocument', document);
+    await page.locator('.msg audio').waitFor({ state: 'attached' });
+    const file = page.locator('.msg a.file', { hasText: 'report.csv' });
+    await file.waitFor();
+    const served = await fetch(new URL((await file.getAttribute('href'))!, system.emulator.apiRoot));
+    expect(await served.text()).to.equal('a,b\n1,2\n');
+
+    await botApi('editMessageText', { chat_id: chatId, message_id: text.message_id, text: 'edited in place' });
+    await bubble.filter({ hasText: 'edited in place' }).waitFor();
+    expect(await bubble.locator('.meta').textContent()).to.match(/^edited/);
+    await botApi('deleteMessage', { chat_id: chatId, message_id: text.message_id });
+    await bubble.waitFor({ state: 'detached' });
+  });
 });
