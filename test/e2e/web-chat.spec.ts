@@ -42,8 +42,9 @@ describe('sandbox web chat, in a browser', function () {
     await chat.waitForBot(/You joined through an invitation link/);
     expect(await page.locator('#chat-list li').allTextContents()).to.have.length(2);
 
-    await page.click('#register-wallet');
+    await page.locator('#wallet-owner', { hasText: 'Bob' }).waitFor(); // the chain panel shows Bob's wallet
     const address = (await page.textContent('#wallet-address'))!.trim();
+    await page.click('#register-wallet');
     expect(address).to.match(/^0x[0-9a-fA-F]{40}$/);
     await chat.waitForBot(/Wallet saved/);
     expect(await chat.botMessage(/Wallet saved/).textContent()).to.contain(address);
@@ -64,7 +65,11 @@ describe('sandbox web chat, in a browser', function () {
     await page.fill('#mine-count', '3');
     await page.click('#mine-form button');
     await chat.waitForBot(/Your deposit of 150 USDT is credited/);
-    await page.locator('#wallets td', { hasText: 'Bob' }).waitFor();
+    // The deposit's block and the three mined after it: the transaction view counts four confirmations or more.
+    await page
+      .locator('#tx-confirmations')
+      .filter({ hasText: /^([4-9]|\d{2,})$/ })
+      .waitFor();
 
     await chat.openChat('Alice');
     await chat.waitForBot(/You earned 7\.5 USDT referral commission \(level 1\) from Bob/);
