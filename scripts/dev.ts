@@ -4,6 +4,7 @@
 // --no-demo is given, a demo user joins, registers a wallet, deposits, is credited and withdraws part of it, and an
 // admin broadcasts a photo to everyone.
 import { buttonsOf } from '../test/support/bot-dialog';
+import { attachSandboxWebChat } from '../test/support/sandbox-chain';
 import { startSystem } from '../test/support/system';
 import { attachTestUsdt, parseUsdt } from '../test/support/usdt';
 
@@ -16,6 +17,7 @@ const ADMIN_ID = 700_000_001;
 const system = await startSystem({
   confirmations: 3,
   groups: ['bot-gateway', 'ledger', 'notifier', 'chain-monitor', 'payout', 'broadcaster', 'gateway'],
+  emulatorPort: Number(process.env.EMULATOR_PORT ?? 8081), // the web chat's port
   env: {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     HTTP_PORT: process.env.HTTP_PORT ?? '3000',
@@ -28,6 +30,8 @@ const system = await startSystem({
   },
 });
 await (await attachTestUsdt(system.usdtAddress, system.anvil.wallet(0)).mint(HOT_WALLET, parseUsdt('100000'))).wait();
+// The sandbox web chat on the emulator's port (webChatUrl(system.emulator)), with its local-chain panel.
+attachSandboxWebChat(system, [ADMIN_ID]);
 // A block every second, as a chain makes them, so deposits and payouts reach their confirmations.
 const miner = setInterval(() => void system.anvil.mine(1).catch(() => undefined), 1000);
 console.log(`SigmaTrade is running on local parts:

@@ -20,6 +20,8 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Groups to run in this process; chain-monitor can also run as a child process (`spawnChainMonitor`). */
   groups?: ServiceGroup[];
+  /** The Bot API emulator's port on 127.0.0.1 (the sandbox's web chat is served there). Default: a free one. */
+  emulatorPort?: number;
 }
 
 export interface TestSystem {
@@ -49,7 +51,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const { contract: usdt, address: usdtAddress } = await deployTestUsdt(deployer);
   const systemWallet = anvil.accounts[9]!.address;
   const emulator = new TelegramEmulator({ token: TEST_BOT_TOKEN });
-  await emulator.start();
+  await emulator.start({ port: options.emulatorPort ?? 0 });
   const db = await createTestDatabase('e2e');
   const redis = createRedis('redis://127.0.0.1:6379');
   const namespace = `e2e-${randomBytes(4).toString('hex')}`;

@@ -65,6 +65,13 @@ import { ChatState, World, toRecorded, unixTime, type StoredMessage } from './te
 
 export * from './telegram-emulator/types';
 
+/** An extra HTTP route handler (TelegramEmulator.extendHttp): true when it answered the request. */
+export type HttpExtension = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+) => boolean | Promise<boolean>;
+
 /** A group chat the bot writes to (TelegramEmulator.group). */
 export interface GroupChat {
   id: number;
@@ -140,6 +147,8 @@ export class TelegramEmulator {
   private activePoll: { controller: AbortController; reason?: BotApiError } | undefined;
   private readonly stopController = new AbortController();
   private readonly users = new Map<number, SimulatedUser>();
+  private readonly chatListeners = new Set<(chatId: number) => void>();
+  private readonly httpExtensions: HttpExtension[] = [];
   private readonly methods: Map<string, { name: string; handler: Handler }>;
 
   constructor(options: TelegramEmulatorOptions = {}) {
@@ -187,11 +196,15 @@ export class TelegramEmulator {
 
   // ---- Lifecycle -------------------------------------------------------------------------------------------
 
-  /** Listens on 127.0.0.1 on a free port. An emulator is single-use: start once, stop once. */
-  async start(): Promise<void> {
+  /**
+   * Listens on 127.0.0.1, on a free port unless `port` is given (the sandbox's fixed one). An emulator is
+   * single-use: start once, stop once.
+   */
+  async start({ port = 0 }: { port?: number } = {}): Promise<void> {
     if (this.started) throw new Error('TelegramEmulator: already started (an emulator is single-use)');
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`TelegramEmulator: bad port ${port}`);
     this.started = true;
-    await this.listen(0);
+    await this.listen(port);
   }
 
   private async listen(port: number): Promise<void> {
@@ -279,6 +292,7 @@ export class TelegramEmulator {
     };
     const state = new ChatState(info);
     this.world.chats.set(id, state);
+    this.watch(state);
     const user = new SimulatedUser(
       {
         world: this.world,
@@ -307,12 +321,49 @@ export class TelegramEmulator {
     const title = options.title ?? `Test Group ${-id}`;
     const state = existing ?? new ChatState({ id, is_bot: false, first_name: title }, { id, type: 'group', title });
     state.started = true;
+    if (!existing) this.watch(state);
     this.world.chats.set(id, state);
     return {
       id,
       title: state.chat.title ?? title,
       messages: ({ includeDeleted = false } = {}) => state.botMessages(includeDeleted).map(toRecorded),
     };
+  }
+
+  /** Every simulated user, in the order they were created (a web chat lists them all). */
+  simulatedUsers(): SimulatedUser[] {
+    return [...this.users.values()];
+  }
+
+  /** The simulated user with this id, if there is one (unlike user(), never creates one). */
+  findUser(id: number): SimulatedUser | undefined {
+    return this.users.get(id);
+  }
+
+  /**
+   * Calls `listener` with the chat's id whenever a chat is created or anything in it changes (a message from
+   * either side, an edit, a deletion, a callback answer). Returns the unsubscribe function.
+   */
+  onChatChange(listener: (chatId: number) => void): () => void {
+    this.chatListeners.add(listener);
+    return () => this.chatListeners.delete(listener);
+  }
+
+  /**
+   * Serves extra HTTP routes beside the Bot API (the sandbox's web chat): `handle` answers a request and
+   * returns true, or returns false to leave it to the next extension and the Bot API. Paths under /bot and
+   * /file/bot stay the Bot API's.
+   */
+  extendHttp(handle: HttpExtension): void {
+    this.httpExtensions.push(handle);
+  }
+
+  private watch(state: ChatState): void {
+    const id = state.chat.id;
+    state.subscribe(() => {
+      for (const listener of [...this.chatListeners]) listener(id);
+    });
+    for (const listener of [...this.chatListeners]) listener(id);
   }
 
   // ---- Inspection ------------------------------------------------------------------------------------------
@@ -333,6 +384,21 @@ export class TelegramEmulator {
   /** Every file that arrived in a multipart request, in order (one per upload, even when the call then failed). */
   uploads(): UploadRecord[] {
     return this.files.uploads();
+  }
+
+  /** A stored file with its bytes and what Telegram knows of it, or undefined for an unknown file_id. */
+  file(
+    fileId: string,
+  ): { kind: MediaKind; bytes: Buffer; mimeType?: string; fileName?: string; url?: string } | undefined {
+    const file = this.files.get(fileId);
+    if (!file) return undefined;
+    return {
+      kind: file.kind,
+      bytes: Buffer.from(file.bytes),
+      ...(file.mimeType !== undefined ? { mimeType: file.mimeType } : {}),
+      ...(file.fileName !== undefined ? { fileName: file.fileName } : {}),
+      ...(file.url !== undefined ? { url: file.url } : {}),
+    };
   }
 
   /** The bytes stored under a file_id (empty for a file sent by URL), or undefined for an unknown one. */
@@ -434,6 +500,7 @@ export class TelegramEmulator {
       return;
     }
     const route = /^\/bot([^/]+)\/([^/]+)\/?$/.exec(url.pathname);
+    if (!route && (await this.runExtensions(req, res, url))) return;
     if (!route) {
       this.reply(res, 404, notFound().toResponse());
       return;
@@ -461,6 +528,20 @@ export class TelegramEmulator {
       return; // the socket stays open without an answer until the caller hangs up or the emulator stops
     }
     this.reply(res, status, response);
+  }
+
+  private async runExtensions(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
+    for (const handle of this.httpExtensions) {
+      try {
+        if (await handle(req, res, url)) return true;
+      } catch (error) {
+        // A bug in an extension: answer 500 with the cause rather than leaving the request hanging.
+        if (!res.headersSent) this.reply(res, 500, toFailure(error).response);
+        else res.destroy();
+        return true;
+      }
+    }
+    return false;
   }
 
   /** `GET /file/bot<token>/<file_path>`: the bytes of a file getFile described. */

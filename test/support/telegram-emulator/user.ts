@@ -185,6 +185,13 @@ export class SimulatedUser {
     return this.state.botMessages(includeDeleted).map(toRecorded);
   }
 
+  /** Both sides of the chat in order, the user's messages and the bot's, latest versions (what a client shows). */
+  transcript({ includeDeleted = false } = {}): { fromBot: boolean; deleted: boolean; message: Message }[] {
+    return this.state.messages
+      .filter((m) => includeDeleted || !m.deleted)
+      .map((m) => ({ fromBot: m.fromBot, deleted: m.deleted, message: structuredClone(m.message) }));
+  }
+
   lastMessage(): RecordedMessage | undefined {
     return this.messages().at(-1);
   }
