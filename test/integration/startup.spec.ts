@@ -11,6 +11,7 @@ import { loadFullConfig, SERVICE_GROUPS } from '../../services';
 import { TEST_SYSTEM_WALLET, testEnv } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { deleteNamespaceStreams } from '../support/nats';
+import { NO_DOTENV_ENV } from '../support/no-dotenv';
 import { spawnNode } from '../support/node-process';
 import { TelegramEmulator } from '../support/telegram-emulator';
 
@@ -35,7 +36,13 @@ const children: ChildProcess[] = [];
 function start(env: Record<string, string>): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? ROOT, SKIP_MIGRATIONS: 'true', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? ROOT,
+      SKIP_MIGRATIONS: 'true',
+      ...NO_DOTENV_ENV,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -154,6 +161,7 @@ describe('scripts/start.ts', function () {
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           HOME: process.env.HOME ?? ROOT,
+          ...NO_DOTENV_ENV,
           ENCRYPTION_KEY: encryptionKey,
         },
         stdio: ['pipe', 'pipe', 'pipe'],

@@ -188,10 +188,11 @@ export class TelegramEmulator {
   // ---- Lifecycle -------------------------------------------------------------------------------------------
 
   /** Listens on 127.0.0.1 on a free port. An emulator is single-use: start once, stop once. */
-  async start(): Promise<void> {
+  /** Listens on 127.0.0.1:`port` (default: a free one). */
+  async start(port = 0): Promise<void> {
     if (this.started) throw new Error('TelegramEmulator: already started (an emulator is single-use)');
     this.started = true;
-    await this.listen(0);
+    await this.listen(port);
   }
 
   private async listen(port: number): Promise<void> {
