@@ -375,12 +375,13 @@ function installExitHooks(): void {
   process.on('exit', killAllSync);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
+      // Someone else handles the signal (scripts/dev.ts stops its services, then anvil): leave anvil to them and
+      // to the exit hook, so nothing still reading the chain loses it first.
+      if (process.listenerCount(signal) > 1) return;
       killAllSync();
-      // If nobody else handles the signal, restore the default behaviour (terminate) by re-raising it.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, handler);
-        process.kill(process.pid, signal);
-      }
+      // Nobody else handles the signal: restore the default behaviour (terminate) by re-raising it.
+      process.removeListener(signal, handler);
+      process.kill(process.pid, signal);
     };
     process.on(signal, handler);
   }
