@@ -71,12 +71,14 @@ export async function checkRedis(redisUrl: string): Promise<void> {
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  redis.on('error', () => undefined);
+  // ioredis rejects connect() with "Connection is closed"; the socket's own error (ECONNREFUSED …) comes as an event.
+  let socketError: unknown;
+  redis.on('error', (error) => (socketError ??= error));
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw unreachable('REDIS_URL', redisUrl, 6379, 'start Redis', error);
+    throw unreachable('REDIS_URL', redisUrl, 6379, 'start Redis', socketError ?? error);
   } finally {
     redis.disconnect();
   }
