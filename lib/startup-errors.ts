@@ -44,7 +44,8 @@ export function describeDatabaseFailure(error: unknown, databaseUrl: string): st
     case 'ETIMEDOUT':
       return `DATABASE_URL (${shown}): no answer from ${where}; check the host, the port and the network`;
     case '3D000':
-      return `DATABASE_URL (${shown}): database "${database}" does not exist; create it (createdb -h ${where.split(':')[0]} -p ${where.split(':')[1]}${user ? ` -U ${user}` : ''} ${database}) or name an existing one`;
+      // Said, not done: a mistyped name in production must not become an empty database the services then serve.
+      return `DATABASE_URL (${shown}): database "${database}" does not exist; create it (npm run db:migrate creates and migrates it, or createdb -h ${where.split(':')[0]} -p ${where.split(':')[1]}${user ? ` -U ${user}` : ''} ${database}) or name an existing one`;
     case '28P01':
     case '28000':
       return `DATABASE_URL (${shown}): PostgreSQL refused user "${user}" (${message}); correct the user or password`;

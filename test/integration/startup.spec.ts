@@ -232,7 +232,7 @@ describe('scripts/start.ts', function () {
       expect(exit.code).to.equal(1);
       expect(lines, output).to.have.length(1);
       expect(lines[0]).to.match(
-        /^start: DATABASE_URL \(postgresql:\/\/postgres@127\.0\.0\.1:5432\/sigmatrade_missing_\w+\): database "sigmatrade_missing_\w+" does not exist; create it \(createdb /,
+        /^start: DATABASE_URL \(postgresql:\/\/postgres@127\.0\.0\.1:5432\/sigmatrade_missing_\w+\): database "sigmatrade_missing_\w+" does not exist; create it \(npm run db:migrate creates and migrates it, or createdb /,
       );
       expect(output).not.to.contain('S3cretPw');
       expect(output).not.to.match(/\n\s+at /);
