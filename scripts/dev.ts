@@ -48,6 +48,14 @@ const stores: Stores = {
 let sandbox: Awaited<ReturnType<typeof claimSandbox>> | undefined;
 let system: TestSystem | undefined;
 let stopping = false;
+// Ctrl-C while starting: out at once; Anvil goes with this process (its exit hook), the advisory lock with its
+// connection, and the next run removes the schema and streams made so far.
+const interruptStart = () => {
+  console.error('dev: interrupted while starting; the next npm run dev removes what this run made');
+  process.exit(130);
+};
+process.on('SIGINT', interruptStart);
+process.on('SIGTERM', interruptStart);
 try {
   const { createdDatabase } = await preflight(
     [
@@ -170,6 +178,8 @@ const stop = async () => {
   console.log(`dev: stopped in ${((Date.now() - began) / 1000).toFixed(1)} s; ${namespace} removed`);
   process.exit(0);
 };
+process.off('SIGINT', interruptStart);
+process.off('SIGTERM', interruptStart);
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 

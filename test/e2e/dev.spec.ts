@@ -48,7 +48,7 @@ async function dev(env: Record<string, string> = {}): Promise<NodeProcess> {
       EMULATOR_PORT: String(await freePort()),
       ...env,
     },
-    { script: 'scripts/dev.ts', args: ['--no-demo'] },
+    { script: 'scripts/dev.ts', args: ['--no-demo'], detached: true },
   );
 }
 
@@ -89,10 +89,10 @@ async function exitWithin(run: NodeProcess, ms: number) {
   }
 }
 
-/** SIGINT (Ctrl-C); returns the exit and what it printed after the signal. */
+/** Ctrl-C: SIGINT to its whole process group, as a terminal sends it; returns the exit and what it printed after. */
 async function interrupt(run: NodeProcess) {
   const [outBefore, errBefore] = [run.stdout().length, run.stderr().length];
-  run.child.kill('SIGINT');
+  process.kill(-run.child.pid!, 'SIGINT');
   const exit = await exitWithin(run, 20_000);
   return { exit, after: run.stdout().slice(outBefore) + run.stderr().slice(errBefore) };
 }

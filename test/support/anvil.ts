@@ -452,7 +452,13 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilHan
     // On Linux, setpriv --pdeathsig makes the kernel SIGKILL anvil if this process dies without running
     // its exit hooks (SIGKILL, OOM). setpriv execs anvil, so the pid is anvil's own.
     const [cmd, cmdArgs] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]] : [binary, args];
-    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // A process group of its own: a terminal's Ctrl-C reaches this process, which stops what reads the chain before
+    // the chain (scripts/dev.ts), not anvil directly. The exit hooks and --pdeathsig still end it with this process.
+    const child = spawn(cmd, cmdArgs, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+      detached: true,
+    });
     live.add(child);
 
     let output = '';

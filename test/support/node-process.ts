@@ -36,6 +36,8 @@ export interface SpawnOptions {
   args?: string[];
   /** Working directory (default the repository); tsx and the script are found from the repository all the same. */
   cwd?: string;
+  /** A process group of its own, so a spec can signal the group as a terminal's Ctrl-C does. */
+  detached?: boolean;
 }
 
 const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
@@ -52,6 +54,7 @@ export function spawnNode(env: Record<string, string>, options: SpawnOptions = {
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let out = '';
   let err = '';
