@@ -45,6 +45,11 @@ export const botGatewayService = defineService('bot-gateway', botGatewayConfig, 
       if (signal.aborted) return;
       try {
         await connect(current);
+        if (signal.aborted) {
+          // The service stopped while this attempt hung: it must not keep polling behind the stop.
+          if (!webhookMode) current.stop('service stopped');
+          return;
+        }
         clearNotReady('telegram');
         log.warn(`TELEGRAM_API_ROOT (${config.TELEGRAM_API_ROOT}): the Telegram Bot API answers again; the bot serves`);
         return;
@@ -158,7 +163,8 @@ export const botGatewayService = defineService('bot-gateway', botGatewayConfig, 
 
     async stopped() {
       reconnectAbort?.abort();
-      await reconnecting;
+      // An attempt to an unanswering host may hang; the stop does not wait for it (the loop stops what it starts).
+      await Promise.race([reconnecting, sleep(1_000)]);
       clearNotReady('telegram');
       if (bot && !webhookMode) {
         try {
