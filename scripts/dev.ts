@@ -1,6 +1,7 @@
 // `npm run dev`: the whole system on local parts, with no accounts and no internet: Anvil (chain id 56) with a
-// test USDT, the project's Telegram Bot API emulator, a fresh PostgreSQL schema, Redis, NATS, and every
-// service. Payouts are real on the local chain (DRY_RUN=false, from Anvil's account 5 as the hot wallet). Unless
+// test USDT, the project's Telegram Bot API emulator (and the web chat it serves), a sandbox of its own in
+// PostgreSQL, Redis and NATS (scripts/dev/sandbox.ts, removed on exit and, after a kill, by the next run), and every
+// service. What it needs is checked first, each failure one line (scripts/dev/preflight.ts, docs/first-run.md). Payouts are real on the local chain (DRY_RUN=false, from Anvil's account 5 as the hot wallet). Unless
 // --no-demo is given, a demo user joins, registers a wallet, deposits, is credited and withdraws part of it, and an
 // admin broadcasts a photo to everyone.
 import { buttonsOf } from '../test/support/bot-dialog';
@@ -109,7 +110,8 @@ const sandboxId = sandbox.id;
 const running = system;
 const namespace = namespaceOf(sandboxId);
 
-// >>> web chat: started here, served by the emulator on EMULATOR_PORT (issue 9, item 1) <<<
+// The web chat (issue 9, item 1) is started here: served by `running.emulator` on EMULATOR_PORT, at the URL the
+// banner's "web chat" line prints.
 
 // A block every second, as a chain makes them, so deposits and payouts reach their confirmations.
 const miner = setInterval(() => void running.anvil.mine(1).catch(() => undefined), 1000);
@@ -126,11 +128,11 @@ console.log(`SigmaTrade is running on local parts:
   metrics (gateway node)    http://127.0.0.1:${ports.METRICS_PORT}/metrics
   NATS namespace            ${namespace}
   REPL on this system       ${replCommand}
-  database schema           ${running.db.schema ?? schemaOf(sandboxId)} (removed on exit, with the namespace's streams and Redis keys)
+  database schema           ${running.db.schema} (removed on exit, with the namespace's streams and Redis keys)
 Press Ctrl-C to stop.`);
 
 /** Runs one stop step for at most `ms`; a step that takes longer is named and left behind (the next run sweeps). */
-async function bounded(what: string, work: () => Promise<unknown>, ms: number): Promise<void> {
+async function bounded(what: string, work: () => Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
   const outcome = await Promise.race([
@@ -145,6 +147,7 @@ async function bounded(what: string, work: () => Promise<unknown>, ms: number): 
     console.error(
       `dev: ${what} ${outcome === 'late' ? `took over ${ms} ms` : 'failed'}; left for the next run to remove`,
     );
+  return outcome === 'done';
 }
 
 // Services first, while the chain, the emulator and the stores they use are still there; then those, then the data.
@@ -165,7 +168,7 @@ const stop = async () => {
     () => Promise.all([running.emulator.stop(), running.anvil.stop()]),
     1_000,
   );
-  await bounded(
+  const removed = await bounded(
     'removing the schema, streams and Redis keys',
     async () => {
       await running.db.close();
@@ -175,7 +178,8 @@ const stop = async () => {
     2_000,
   );
   await sandbox!.release();
-  console.log(`dev: stopped in ${((Date.now() - began) / 1000).toFixed(1)} s; ${namespace} removed`);
+  const took = ((Date.now() - began) / 1000).toFixed(1);
+  console.log(`dev: stopped in ${took} s; ${namespace} ${removed ? 'removed' : 'is removed by the next npm run dev'}`);
   process.exit(0);
 };
 process.off('SIGINT', interruptStart);
