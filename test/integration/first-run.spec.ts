@@ -185,6 +185,23 @@ describe('first-run failures of npm start, one line each', function () {
       );
     });
 
+    it('names BSC_CHAIN_ID in payout too, when it is to send for real (DRY_RUN=false)', async () => {
+      const hot = anvil.accounts[5]!;
+      const line = await failsWithOneLine(
+        chainEnv({
+          SERVICES: 'payout',
+          BSC_CHAIN_ID: '97',
+          DRY_RUN: 'false',
+          PAYOUT_WALLET_ADDRESS: hot.address,
+          PAYOUT_WALLET_PRIVATE_KEY: hot.privateKey,
+        }),
+      );
+      expect(line).to.equal(
+        'start: BSC_CHAIN_ID: the RPC (BSC_RPC_URLS) serves chain id 56, not 97; set BSC_CHAIN_ID=56 or point BSC_RPC_URLS at chain 97',
+      );
+      expect(line).not.to.contain(hot.privateKey.slice(2));
+    });
+
     it('names USDT_CONTRACT when there is no contract at its address', async () => {
       const nobody = anvil.accounts[3]!.address;
       const line = await failsWithOneLine(chainEnv({ USDT_CONTRACT: nobody }));
