@@ -146,7 +146,7 @@ describe('first-run failures of npm start, one line each', function () {
         expect(waiting.status).to.equal(503);
         expect(waiting.body.waiting?.['telegram']).to.equal(`the Telegram Bot API at ${apiRoot} is unreachable`);
         // Telegram comes: the bot answers /start without a restart.
-        await late.start(port);
+        await late.start({ port });
         const user = late.user({ first_name: 'Late', language_code: 'en' });
         user.sendText('/start');
         await user.waitForMessage(/Welcome/, 40_000);

@@ -20,12 +20,12 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Groups to run in this process; chain-monitor can also run as a child process (`spawnChainMonitor`). */
   groups?: ServiceGroup[];
+  /** The Bot API emulator's port on 127.0.0.1 (the sandbox's web chat is served there). Default: a free one. */
+  emulatorPort?: number;
   /** The NATS namespace (default e2e-<random>), e.g. scripts/dev.ts's dev-<id>. */
   namespace?: string;
   /** A database schema made by the caller (default: a fresh e2e_… schema of sigmatrade_test). */
   database?: TestDatabase;
-  /** The emulator's port on 127.0.0.1 (default: a free one). */
-  emulatorPort?: number;
   /** Prometheus metrics on this port, served by the node of `group` (default: none). */
   metrics?: { port: number; group: ServiceGroup };
 }
@@ -57,7 +57,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const { contract: usdt, address: usdtAddress } = await deployTestUsdt(deployer);
   const systemWallet = anvil.accounts[9]!.address;
   const emulator = new TelegramEmulator({ token: TEST_BOT_TOKEN });
-  await emulator.start(options.emulatorPort);
+  await emulator.start({ port: options.emulatorPort ?? 0 });
   const db = options.database ?? (await createTestDatabase('e2e'));
   const redis = createRedis(options.env?.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const namespace = options.namespace ?? `e2e-${randomBytes(4).toString('hex')}`;

@@ -187,10 +187,13 @@ export class TelegramEmulator {
 
   // ---- Lifecycle -------------------------------------------------------------------------------------------
 
-  /** Listens on 127.0.0.1 on a free port. An emulator is single-use: start once, stop once. */
-  /** Listens on 127.0.0.1:`port` (default: a free one). */
-  async start(port = 0): Promise<void> {
+  /**
+   * Listens on 127.0.0.1, on a free port unless `port` is given (the sandbox's fixed one). An emulator is
+   * single-use: start once, stop once.
+   */
+  async start({ port = 0 }: { port?: number } = {}): Promise<void> {
     if (this.started) throw new Error('TelegramEmulator: already started (an emulator is single-use)');
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`TelegramEmulator: bad port ${port}`);
     this.started = true;
     await this.listen(port);
   }
