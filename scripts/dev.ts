@@ -1,17 +1,25 @@
 // `npm run dev`: the whole system on local parts, with no accounts and no internet: Anvil (chain id 56) with a
 // test USDT, the project's Telegram Bot API emulator (and the web chat it serves), a sandbox of its own in
-// PostgreSQL, Redis and NATS (scripts/dev/sandbox.ts, removed on exit and, after a kill, by the next run), and every
-// service. What it needs is checked first, each failure one line (scripts/dev/preflight.ts, docs/first-run.md). Payouts are real on the local chain (DRY_RUN=false, from Anvil's account 5 as the hot wallet). Unless
-// --no-demo is given, a demo user joins, registers a wallet, deposits, is credited and withdraws part of it, and an
-// admin broadcasts a photo to everyone.
+// PostgreSQL, Redis and NATS (test/support/dev-sandbox.ts: removed on exit and, after a kill, by the next run), and
+// every service. What it needs is checked first, each failure one line (test/support/dev-preflight.ts,
+// docs/first-run.md). Payouts are real on the local chain (DRY_RUN=false, from Anvil's account 5 as the hot
+// wallet). Unless --no-demo is given, a demo user joins, registers a wallet, deposits, is credited and withdraws
+// part of it, and an admin broadcasts a photo to everyone.
 import { buttonsOf } from '../test/support/bot-dialog';
 import { createTestDatabase } from '../test/support/database';
 import { startSystem, type TestSystem } from '../test/support/system';
 import { attachTestUsdt, parseUsdt } from '../test/support/usdt';
 import { parseDatabaseUrl } from '../lib/db';
 import { displayUrl, describeStartupFailure } from '../lib/startup-errors';
-import { preflight } from './dev/preflight';
-import { claimSandbox, namespaceOf, removeSandbox, schemaOf, sweepLeftovers, type Stores } from './dev/sandbox';
+import { preflight } from '../test/support/dev-preflight';
+import {
+  claimSandbox,
+  namespaceOf,
+  removeSandbox,
+  schemaOf,
+  sweepLeftovers,
+  type Stores,
+} from '../test/support/dev-sandbox';
 
 // Anvil's dev account 5 of its well-known test mnemonic: a key for the local chain only.
 const HOT_WALLET = '0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc';

@@ -7,7 +7,7 @@ import { connect } from 'nats';
 import { ensureDatabase } from '../../lib/migrate';
 import { assertPortsFree, type WantedPort } from '../../lib/ports';
 import { describeDatabaseFailure, displayUrl, StartupError } from '../../lib/startup-errors';
-import { resolveAnvilBinary } from '../../test/support/anvil';
+import { resolveAnvilBinary } from './anvil';
 
 const TIMEOUT_MS = 3_000;
 
