@@ -4,6 +4,7 @@
 import type { ServiceBroker } from 'moleculer';
 import type { NatsConnection } from 'nats';
 import { callAction, PayoutActions } from '../lib/contracts';
+import { notReadyReasons } from '../lib/not-ready';
 import type { Runtime } from '../lib/runtime';
 
 export type Dependency = 'broker' | 'jetstream' | 'postgres' | 'redis';
@@ -18,6 +19,8 @@ export interface Readiness {
    * service answers. Shown, never a reason to be unready: the edge serves without payouts.
    */
   dryRun: boolean | null;
+  /** What a service of this process still waits for (lib/not-ready.ts), e.g. Telegram; present only when any. */
+  waiting?: Record<string, string>;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -83,5 +86,13 @@ export async function readiness(broker: ServiceBroker, runtime: Pick<Runtime, 'd
   ]);
   const checks: Record<Dependency, string> = { broker: brokerState, jetstream, postgres, redis };
   const failed = (Object.keys(checks) as Dependency[]).filter((name) => checks[name] !== 'ok');
-  return { status: failed.length === 0 ? 'ok' : 'unavailable', checks, failed, dryRun };
+  const waiting = notReadyReasons();
+  const ready = failed.length === 0 && Object.keys(waiting).length === 0;
+  return {
+    status: ready ? 'ok' : 'unavailable',
+    checks,
+    failed,
+    dryRun,
+    ...(Object.keys(waiting).length > 0 ? { waiting } : {}),
+  };
 }

@@ -260,8 +260,12 @@ export function loadVariables<V extends VariableSet>(
   return config as ConfigOf<V>;
 }
 
-/** Loads `.env` (if present) into process.env without overriding what is already set. */
+/** Set to true, `.env` is never read: the test suite sets it so a developer's `.env` cannot change a test. */
+export const NO_DOTENV = 'SIGMATRADE_NO_DOTENV';
+
+/** Loads `.env` (if present) into process.env without overriding what is already set, unless NO_DOTENV is true. */
 export function loadDotEnv(path = '.env'): void {
+  if (process.env[NO_DOTENV] === 'true') return;
   try {
     process.loadEnvFile(path);
   } catch (error) {

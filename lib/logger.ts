@@ -95,6 +95,13 @@ export function moleculerLogger(logger: Logger): Record<(typeof LEVELS)[number],
     (...args: unknown[]) => {
       const fields: Record<string, unknown> = {};
       const words: string[] = [];
+      // A failed start-up check (lib/startup-errors.ts) is the one line start.ts prints; Moleculer's own report of
+      // it ("Unable to start all services", with the stack) is kept for debug.
+      if (args.some((arg) => arg instanceof Error && arg.name === 'StartupError')) {
+        const reason = args.find((arg): arg is Error => arg instanceof Error)!.message;
+        logger.debug({ reason }, args.filter((arg) => typeof arg === 'string').join(' '));
+        return;
+      }
       for (const arg of args) {
         if (arg instanceof Error) fields.err ??= arg;
         else if (arg !== null && typeof arg === 'object') Object.assign(fields, arg);

@@ -89,19 +89,22 @@ export async function migrateDatabase(
   }
 }
 
-/** Creates the database named in the URL when it does not exist yet (a fresh machine's first run). */
-export async function ensureDatabase(databaseUrl: string): Promise<void> {
+/** Creates the database named in the URL when it does not exist yet (a fresh machine's first run); true if it did. */
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
-  if (!name) return;
+  if (!name) return false;
   url.pathname = '/postgres';
   url.searchParams.delete('schema');
   const pool = createPool(url.toString(), 1);
   try {
     const exists = await pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await pool.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    if (exists.rowCount !== 0) return false;
+    await pool.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    return true;
   } catch (error) {
     if ((error as { code?: string }).code !== '42P04') throw error;
+    return false;
   } finally {
     await pool.end();
   }

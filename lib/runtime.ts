@@ -5,6 +5,7 @@ import type { ChannelAdapter } from './channels';
 import type { CommonConfig, ConfigOf, ConfigSpec, VariableSet } from './config';
 import { createDatabase, type Database } from './db';
 import { rootLogger, type Logger } from './logger';
+import { assertPortsFree } from './ports';
 import { createRedis, type Redis } from './redis';
 
 export interface Runtime<C = CommonConfig> {
@@ -55,6 +56,13 @@ export async function startNode(
   services: readonly ServiceDefinition[],
   overrides: RuntimeOverrides = {},
 ): Promise<Node> {
+  // A busy port is one line naming its variable, before anything connects or listens.
+  await assertPortsFree([
+    ...(overrides.broker?.metrics === undefined ? [{ variable: 'METRICS_PORT', port: config.METRICS_PORT }] : []),
+    ...(services.some((service) => service.name === 'api')
+      ? [{ variable: 'HTTP_PORT', port: Number(config['HTTP_PORT'] ?? 0), host: String(config['HTTP_HOST'] ?? '') }]
+      : []),
+  ]);
   const db = overrides.db ?? createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const redis = overrides.redis ?? createRedis(config.REDIS_URL);
   const runtime: Runtime<NodeConfig> = { config, db, redis, log: rootLogger() };

@@ -44,7 +44,8 @@ export function describeDatabaseFailure(error: unknown, databaseUrl: string): st
     case 'ETIMEDOUT':
       return `DATABASE_URL (${shown}): no answer from ${where}; check the host, the port and the network`;
     case '3D000':
-      return `DATABASE_URL (${shown}): database "${database}" does not exist; create it (createdb -h ${where.split(':')[0]} -p ${where.split(':')[1]}${user ? ` -U ${user}` : ''} ${database}) or name an existing one`;
+      // Said, not done: a mistyped name in production must not become an empty database the services then serve.
+      return `DATABASE_URL (${shown}): database "${database}" does not exist; create it (npm run db:migrate creates and migrates it, or createdb -h ${where.split(':')[0]} -p ${where.split(':')[1]}${user ? ` -U ${user}` : ''} ${database}) or name an existing one`;
     case '28P01':
     case '28000':
       return `DATABASE_URL (${shown}): PostgreSQL refused user "${user}" (${message}); correct the user or password`;
@@ -69,8 +70,26 @@ export function isDatabaseError(error: unknown, databaseUrl: string): boolean {
   return /connect to server|trying to connect/i.test(String(e.message ?? ''));
 }
 
+/** A start-up check that failed: its message is already the one line naming the variable to fix. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** The error a broker's start ended with: Moleculer wraps what a service's started() threw. */
+function rootCause(error: unknown): unknown {
+  let cause = error;
+  for (let i = 0; i < 5 && cause && typeof cause === 'object' && !(cause instanceof StartupError); i++) {
+    const inner = (cause as { cause?: unknown; data?: { error?: unknown } }).cause;
+    if (inner === undefined) break;
+    cause = inner;
+  }
+  return cause;
+}
+
 /** Anything else that stopped the start, as one line (secrets scrubbed). */
 export function describeStartupFailure(error: unknown): string {
+  const cause = rootCause(error);
+  if (cause instanceof StartupError) return scrub(cause.message).split('\n')[0]!;
   const message = error instanceof Error ? error.message : String(error);
   return scrub(message).split('\n')[0]!;
 }

@@ -3,16 +3,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { launchBrowser } from '../test/support/browser';
+import { fundHotWallet, SANDBOX_ADMIN_ID, sandboxEnv } from '../test/support/sandbox-accounts';
 import { attachSandboxWebChat } from '../test/support/sandbox-chain';
 import { startSystem } from '../test/support/system';
-import { REPO_ROOT, attachTestUsdt, parseUsdt } from '../test/support/usdt';
+import { REPO_ROOT } from '../test/support/usdt';
 import { WebChatPage } from '../test/support/web-chat-page';
 
 const OUT = path.join(REPO_ROOT, 'docs', 'screenshots');
-// Anvil's dev account 5 of its well-known test mnemonic (as in `npm run dev`): a key for the local chain only.
-const HOT_WALLET = '0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc';
-const HOT_WALLET_KEY = '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba';
-const ADMIN_ID = 700_000_001;
+const ADMIN_ID = SANDBOX_ADMIN_ID;
 /** Telegram's per-chat pace: a person never writes faster than this. */
 const pace = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
@@ -20,18 +18,11 @@ mkdirSync(OUT, { recursive: true });
 const system = await startSystem({
   confirmations: 3,
   groups: ['bot-gateway', 'ledger', 'notifier', 'chain-monitor', 'payout', 'broadcaster'],
-  env: {
-    DRY_RUN: 'false',
-    PAYOUT_WALLET_ADDRESS: HOT_WALLET,
-    PAYOUT_WALLET_PRIVATE_KEY: HOT_WALLET_KEY,
-    PAYOUT_MIN_GAS_PRICE_GWEI: '1',
-    PAYOUT_LOW_USDT: '100',
-    ADMIN_TELEGRAM_IDS: String(ADMIN_ID),
-  },
+  env: sandboxEnv(),
 });
 const browser = await launchBrowser({ width: 1200, height: 760 });
 try {
-  await (await attachTestUsdt(system.usdtAddress, system.anvil.wallet(0)).mint(HOT_WALLET, parseUsdt('100000'))).wait();
+  await fundHotWallet(system);
   const chat = new WebChatPage(browser.page);
   const { page } = chat;
   const shot = async (name: string) => {

@@ -80,7 +80,8 @@ export class FailoverRpc {
     return this.options.urls[this.current]!;
   }
 
-  async send<T>(method: string, params: unknown[]): Promise<T> {
+  /** `answered`: a JSON-RPC error in the node's answer is final for this call (a revert of a start-up check). */
+  async send<T>(method: string, params: unknown[], options: { answered?: boolean } = {}): Promise<T> {
     const attempts = this.options.attempts ?? 6;
     let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -96,7 +97,11 @@ export class FailoverRpc {
       } catch (error) {
         const { message, httpStatus } = describeRpcError(error);
         const code = rpcErrorCode(error);
-        if (ANSWERED.has(method) && code !== undefined && classifyRpcRefusal(message, httpStatus) !== 'rate-limited')
+        if (
+          (options.answered || ANSWERED.has(method)) &&
+          code !== undefined &&
+          classifyRpcRefusal(message, httpStatus) !== 'rate-limited'
+        )
           throw new RpcAnswerError(message, code);
         const refusal = classifyRpcRefusal(message, httpStatus);
         if (method === 'eth_getLogs' && refusal === 'range-too-large') throw new RangeTooLargeError(message);

@@ -2,6 +2,7 @@
 // deposits (detected to the user, confirmed and reorged out to the ledger) through its outbox.
 import { Chain } from '../../lib/chain/reads';
 import { FailoverRpc } from '../../lib/chain/rpc';
+import { checkChainAndToken } from '../../lib/chain/token-check';
 import { callAction, ChainActions, implement, UsersActions } from '../../lib/contracts';
 import { serviceLogger } from '../../lib/logger';
 import { OutageLog } from '../../lib/outage-log';
@@ -125,13 +126,7 @@ export const chainMonitorService = defineService('chain-monitor', chainMonitorCo
       stopping = false;
       rpc = new FailoverRpc({ urls: config.BSC_RPC_URLS, chainId, log });
       const chain = new Chain(rpc);
-      const reported = await chain.chainId();
-      if (reported !== chainId)
-        throw new Error(`BSC_RPC_URLS answers chain id ${reported}, but BSC_CHAIN_ID is ${chainId}`);
-      const decimals = await chain.tokenDecimals(config.USDT_CONTRACT);
-      if (decimals !== config.USDT_DECIMALS) {
-        throw new Error(`USDT_CONTRACT reports ${decimals} decimals, but USDT_DECIMALS is ${config.USDT_DECIMALS}`);
-      }
+      await checkChainAndToken(chain, config);
       relay = startOutboxRelay(this.broker, db.pool, CHAIN_OUTBOX, log);
       scanner = new DepositScanner(
         {

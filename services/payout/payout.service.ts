@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { Errors, type ServiceBroker } from 'moleculer';
 import { Chain } from '../../lib/chain/reads';
 import { FailoverRpc } from '../../lib/chain/rpc';
+import { checkChainAndToken } from '../../lib/chain/token-check';
 import {
   callAction,
   consume,
@@ -195,12 +196,7 @@ export const payoutService = defineService('payout', payoutConfig, (runtime) => 
       }
       rpc = new FailoverRpc({ urls: config.BSC_RPC_URLS, chainId: config.BSC_CHAIN_ID, log, attempts: 3 });
       const chain = new Chain(rpc);
-      const reported = await chain.chainId();
-      if (reported !== config.BSC_CHAIN_ID)
-        throw new Error(`BSC_RPC_URLS answers chain id ${reported}, but BSC_CHAIN_ID is ${config.BSC_CHAIN_ID}`);
-      const decimals = await chain.tokenDecimals(config.USDT_CONTRACT);
-      if (decimals !== config.USDT_DECIMALS)
-        throw new Error(`USDT_CONTRACT reports ${decimals} decimals, but USDT_DECIMALS is ${config.USDT_DECIMALS}`);
+      const decimals = await checkChainAndToken(chain, config);
       writer = new PayoutWriter(
         {
           signer: signer!,

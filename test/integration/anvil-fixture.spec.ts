@@ -367,13 +367,23 @@ describe('anvil fixture (test/support)', function () {
   });
 
   describe('process cleanup', () => {
-    const script = (mode: 'exit' | 'hang'): string => `
+    type Mode = 'exit' | 'hang' | 'own-handler';
+    const script = (mode: Mode): string => `
       import { startAnvil } from ${JSON.stringify(path.join(REPO_ROOT, 'test/support/anvil.ts'))};
       const a = await startAnvil();
+      ${
+        mode === 'own-handler'
+          ? `process.on('SIGINT', async () => {
+               console.log('BLOCK ' + (await a.blockNumber()));
+               await a.stop();
+               process.exit(0);
+             });`
+          : ''
+      }
       console.log('PID ' + a.pid);
       ${mode === 'exit' ? 'process.exit(0);' : 'setInterval(() => {}, 1000);'}
     `;
-    const runChild = (mode: 'exit' | 'hang'): Promise<{ anvilPid: number; child: ReturnType<typeof spawn> }> =>
+    const runChild = (mode: Mode): Promise<{ anvilPid: number; child: ReturnType<typeof spawn> }> =>
       new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(mode)], {
           cwd: REPO_ROOT,
@@ -394,6 +404,28 @@ describe('anvil fixture (test/support)', function () {
 
     it('kills anvil when the test process exits without stop()', async () => {
       const { anvilPid } = await runChild('exit');
+      expect(await waitUntilDead(anvilPid, 5_000)).to.equal(true);
+    });
+
+    it('kills anvil and ends the process on SIGINT when nothing else handles it', async () => {
+      const { anvilPid, child } = await runChild('hang');
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once('exit', (_code, signal) => resolve(signal)),
+      );
+      child.kill('SIGINT');
+      expect(await exited).to.equal('SIGINT');
+      expect(await waitUntilDead(anvilPid, 5_000)).to.equal(true);
+    });
+
+    it("leaves anvil running for the process's own SIGINT handler (scripts/dev.ts stops its services first)", async () => {
+      const { anvilPid, child } = await runChild('own-handler');
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).to.equal(0);
+      // The handler still read the chain after the signal, then stopped anvil itself.
+      expect(out).to.match(/BLOCK \d+/);
       expect(await waitUntilDead(anvilPid, 5_000)).to.equal(true);
     });
 

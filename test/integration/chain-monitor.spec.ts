@@ -116,13 +116,17 @@ describe('chain-monitor on a faulty provider', function () {
     const error = await startNode(configFor({ BSC_CHAIN_ID: '97' }), [chainMonitorService], { db, redis }).catch(
       (e: Error) => e,
     );
-    expect(String(error)).to.match(/BSC_RPC_URLS answers chain id 56, but BSC_CHAIN_ID is 97/);
+    expect(String(error)).to.match(
+      /^(StartupError: )?BSC_CHAIN_ID: the RPC \(BSC_RPC_URLS\) serves chain id 56, not 97; set BSC_CHAIN_ID=56/,
+    );
   });
 
   it('refuses to start when the token decimals differ from USDT_DECIMALS', async () => {
     const error = await startNode(configFor({ USDT_DECIMALS: '6' }), [chainMonitorService], { db, redis }).catch(
       (e: Error) => e,
     );
-    expect(String(error)).to.match(/USDT_CONTRACT reports 18 decimals, but USDT_DECIMALS is 6/);
+    expect(String(error)).to.match(
+      /USDT_DECIMALS: USDT_CONTRACT \(0x\w+\) has 18 decimals, but USDT_DECIMALS is 6; set USDT_DECIMALS=18/,
+    );
   });
 });

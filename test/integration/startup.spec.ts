@@ -11,6 +11,7 @@ import { loadFullConfig, SERVICE_GROUPS } from '../../services';
 import { TEST_SYSTEM_WALLET, testEnv } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { deleteNamespaceStreams } from '../support/nats';
+import { NO_DOTENV_ENV } from '../support/no-dotenv';
 import { spawnNode } from '../support/node-process';
 import { TelegramEmulator } from '../support/telegram-emulator';
 
@@ -35,7 +36,13 @@ const children: ChildProcess[] = [];
 function start(env: Record<string, string>): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? ROOT, SKIP_MIGRATIONS: 'true', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? ROOT,
+      SKIP_MIGRATIONS: 'true',
+      ...NO_DOTENV_ENV,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -154,6 +161,7 @@ describe('scripts/start.ts', function () {
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           HOME: process.env.HOME ?? ROOT,
+          ...NO_DOTENV_ENV,
           ENCRYPTION_KEY: encryptionKey,
         },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -224,7 +232,7 @@ describe('scripts/start.ts', function () {
       expect(exit.code).to.equal(1);
       expect(lines, output).to.have.length(1);
       expect(lines[0]).to.match(
-        /^start: DATABASE_URL \(postgresql:\/\/postgres@127\.0\.0\.1:5432\/sigmatrade_missing_\w+\): database "sigmatrade_missing_\w+" does not exist; create it \(createdb /,
+        /^start: DATABASE_URL \(postgresql:\/\/postgres@127\.0\.0\.1:5432\/sigmatrade_missing_\w+\): database "sigmatrade_missing_\w+" does not exist; create it \(npm run db:migrate creates and migrates it, or createdb /,
       );
       expect(output).not.to.contain('S3cretPw');
       expect(output).not.to.match(/\n\s+at /);

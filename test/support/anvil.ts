@@ -375,12 +375,13 @@ function installExitHooks(): void {
   process.on('exit', killAllSync);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
+      // Someone else handles the signal (scripts/dev.ts stops its services, then anvil): leave anvil to them and
+      // to the exit hook, so nothing still reading the chain loses it first.
+      if (process.listenerCount(signal) > 1) return;
       killAllSync();
-      // If nobody else handles the signal, restore the default behaviour (terminate) by re-raising it.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, handler);
-        process.kill(process.pid, signal);
-      }
+      // Nobody else handles the signal: restore the default behaviour (terminate) by re-raising it.
+      process.removeListener(signal, handler);
+      process.kill(process.pid, signal);
     };
     process.on(signal, handler);
   }
@@ -451,7 +452,13 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilHan
     // On Linux, setpriv --pdeathsig makes the kernel SIGKILL anvil if this process dies without running
     // its exit hooks (SIGKILL, OOM). setpriv execs anvil, so the pid is anvil's own.
     const [cmd, cmdArgs] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]] : [binary, args];
-    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // A process group of its own: a terminal's Ctrl-C reaches this process, which stops what reads the chain before
+    // the chain (scripts/dev.ts), not anvil directly. The exit hooks and --pdeathsig still end it with this process.
+    const child = spawn(cmd, cmdArgs, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+      detached: true,
+    });
     live.add(child);
 
     let output = '';

@@ -10,11 +10,18 @@ export interface TestDatabase extends Database {
   drop(): Promise<void>;
 }
 
-/** A freshly migrated schema of its own, so specs can run in any order and side by side. */
-export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
-  const schema = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  await ensureTestDatabase();
-  const url = `${TEST_DATABASE_BASE_URL}?schema=${schema}`;
+/**
+ * A freshly migrated schema of its own, so specs can run in any order and side by side. `baseUrl` and `schema`
+ * (scripts/dev.ts) name another database, which must exist, and the exact schema.
+ */
+export async function createTestDatabase(
+  prefix = 't',
+  options: { baseUrl?: string; schema?: string } = {},
+): Promise<TestDatabase> {
+  const schema = options.schema ?? `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const base = options.baseUrl ?? TEST_DATABASE_BASE_URL;
+  if (!options.baseUrl) await ensureTestDatabase();
+  const url = `${base}?schema=${schema}`;
   await migrateDatabase(url);
   const db = createDatabase(url, 20);
   return {
@@ -22,7 +29,7 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
     url,
     async drop() {
       await db.close();
-      const pool = createPool(TEST_DATABASE_BASE_URL, 1);
+      const pool = createPool(base, 1);
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await pool.end();
     },

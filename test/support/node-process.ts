@@ -2,7 +2,8 @@
 // read what it printed. Its environment is PATH and HOME plus what the spec gives (no .env, nothing inherited).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { NO_DOTENV_ENV } from './no-dotenv';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -21,21 +22,39 @@ export interface NodeProcess {
   readonly alive: boolean;
   /** Resolves once the node logged that it started; rejects if it exits first or takes longer than `ms`. */
   started(ms?: number): Promise<void>;
+  /** Resolves once stdout matches `pattern` (e.g. scripts/dev.ts's banner); rejects if it exits first. */
+  printed(pattern: RegExp, ms?: number): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
 const live = new Set<NodeProcess>();
 
-export function spawnNode(env: Record<string, string>, options: { skipMigrations?: boolean } = {}): NodeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: ROOT,
+export interface SpawnOptions {
+  skipMigrations?: boolean;
+  /** Another script of the repository (default scripts/start.ts), e.g. scripts/dev.ts. */
+  script?: string;
+  args?: string[];
+  /** Working directory (default the repository); tsx and the script are found from the repository all the same. */
+  cwd?: string;
+  /** A process group of its own, so a spec can signal the group as a terminal's Ctrl-C does. */
+  detached?: boolean;
+}
+
+const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+export function spawnNode(env: Record<string, string>, options: SpawnOptions = {}): NodeProcess {
+  const script = path.join(ROOT, options.script ?? 'scripts/start.ts');
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...(options.args ?? [])], {
+    cwd: options.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? ROOT,
+      ...NO_DOTENV_ENV,
       ...(options.skipMigrations === false ? {} : { SKIP_MIGRATIONS: 'true' }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let out = '';
   let err = '';
@@ -61,12 +80,16 @@ export function spawnNode(env: Record<string, string>, options: { skipMigrations
     get alive() {
       return child.exitCode === null && child.signalCode === null;
     },
-    async started(ms = 30_000) {
+    started(ms = 30_000) {
+      return handle.printed(/"msg":"SigmaTrade node started"/, ms);
+    },
+    async printed(pattern, ms = 30_000) {
       const deadline = Date.now() + ms;
+      const name = options.script ?? 'start.ts';
       for (;;) {
-        if (out.includes('"msg":"SigmaTrade node started"')) return;
-        if (!handle.alive) throw new Error(`start.ts exited before it started:\n${err}`);
-        if (Date.now() > deadline) throw new Error(`start.ts did not start within ${ms} ms:\n${err}`);
+        if (pattern.test(out)) return;
+        if (!handle.alive) throw new Error(`${name} exited before it printed ${pattern}:\n${err}\n${out}`);
+        if (Date.now() > deadline) throw new Error(`${name} did not print ${pattern} within ${ms} ms:\n${err}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

@@ -22,6 +22,12 @@ export interface SystemOptions {
   groups?: ServiceGroup[];
   /** The Bot API emulator's port on 127.0.0.1 (the sandbox's web chat is served there). Default: a free one. */
   emulatorPort?: number;
+  /** The NATS namespace (default e2e-<random>), e.g. scripts/dev.ts's dev-<id>. */
+  namespace?: string;
+  /** A database schema made by the caller (default: a fresh e2e_… schema of sigmatrade_test). */
+  database?: TestDatabase;
+  /** Prometheus metrics on this port, served by the node of `group` (default: none). */
+  metrics?: { port: number; group: ServiceGroup };
 }
 
 export interface TestSystem {
@@ -52,9 +58,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const systemWallet = anvil.accounts[9]!.address;
   const emulator = new TelegramEmulator({ token: TEST_BOT_TOKEN });
   await emulator.start({ port: options.emulatorPort ?? 0 });
-  const db = await createTestDatabase('e2e');
-  const redis = createRedis('redis://127.0.0.1:6379');
-  const namespace = `e2e-${randomBytes(4).toString('hex')}`;
+  const db = options.database ?? (await createTestDatabase('e2e'));
+  const redis = createRedis(options.env?.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const namespace = options.namespace ?? `e2e-${randomBytes(4).toString('hex')}`;
   const env = testEnv({
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'error',
     DATABASE_URL: db.url,
@@ -73,7 +79,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const config = loadFullConfig(env);
   const nodes = new Map<ServiceGroup, Node>();
   const startGroup = async (group: ServiceGroup) => {
-    const node = await startNode(config, SERVICE_GROUPS[group], {
+    const metricsPort = options.metrics?.group === group ? options.metrics.port : config.METRICS_PORT;
+    const node = await startNode({ ...config, METRICS_PORT: metricsPort }, SERVICE_GROUPS[group], {
       db,
       redis,
       broker: { nodeID: `${namespace}-${group}` },
@@ -143,7 +150,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       await emulator.stop();
       await anvil.stop();
       await db.drop();
-      await deleteNamespaceStreams(namespace);
+      await deleteNamespaceStreams(namespace, env.NATS_URL);
     },
   };
   try {
