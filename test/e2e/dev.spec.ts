@@ -5,38 +5,20 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import pg from 'pg';
 import { createRedis } from '../../lib/redis';
-import { killAllNodes, spawnNode, type NodeProcess } from '../support/node-process';
+import { exitWithin, killAllNodes, spawnNode, type NodeProcess } from '../support/node-process';
+import { freePort, occupyPort } from '../support/ports';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATABASE = `sigmatrade_devspec_${randomBytes(3).toString('hex')}`;
 const DATABASE_URL = `postgresql://postgres@127.0.0.1:5432/${DATABASE}`;
 const BANNER = /Press Ctrl-C to stop\./;
 const STACK_LINE = /^\s+at \S/m;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function occupy(): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
 
 /** scripts/dev.ts --no-demo on free private ports (PATH and HOME only, plus `env`). */
 async function dev(env: Record<string, string> = {}): Promise<NodeProcess> {
@@ -75,18 +57,6 @@ async function traces(namespace: string) {
   } while (cursor !== '0');
   redis.disconnect();
   return { schema: rows.length, streams, keys };
-}
-
-async function exitWithin(run: NodeProcess, ms: number) {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms:\n${run.stderr()}\n${run.stdout()}`)), ms);
-  });
-  try {
-    return await Promise.race([run.exit, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Ctrl-C: SIGINT to its whole process group, as a terminal sends it; returns the exit and what it printed after. */
@@ -198,7 +168,7 @@ describe('npm run dev', function () {
     let taken: Server;
     let port: number;
     before(async () => {
-      taken = await occupy();
+      taken = await occupyPort();
       port = (taken.address() as { port: number }).port;
     });
     after(() => new Promise((resolve) => taken.close(resolve)));

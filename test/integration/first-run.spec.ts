@@ -4,14 +4,15 @@
 // and a `.env` in the working directory, which npm start reads and the test suite never does.
 import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startAnvil, type AnvilHandle } from '../support/anvil';
 import { testEnv } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { deleteNamespaceStreams } from '../support/nats';
-import { killAllNodes, spawnNode, type NodeProcess } from '../support/node-process';
+import { exitWithin, killAllNodes, spawnNode, type NodeProcess } from '../support/node-process';
+import { freePort, occupyPort } from '../support/ports';
 import { TelegramEmulator } from '../support/telegram-emulator';
 import { deployTestUsdt } from '../support/usdt';
 
@@ -24,38 +25,6 @@ const stderrLines = (run: NodeProcess) =>
     .split('\n')
     .filter((line) => line.trim() !== '');
 
-async function exitWithin(run: NodeProcess, ms: number) {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms:\n${run.stderr()}\n${run.stdout()}`)), ms);
-  });
-  try {
-    return await Promise.race([run.exit, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A free port on 127.0.0.1, closed again (nothing listens there). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Something else listening on a port of 127.0.0.1. */
-function occupy(): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
 const portOf = (server: Server) => (server.address() as { port: number }).port;
 
 describe('first-run failures of npm start, one line each', function () {
@@ -224,7 +193,7 @@ describe('first-run failures of npm start, one line each', function () {
   describe('ports', () => {
     let taken: Server;
     before(async () => {
-      taken = await occupy();
+      taken = await occupyPort();
     });
     after(() => new Promise((resolve) => taken.close(resolve)));
 

@@ -3,9 +3,10 @@
 // goes with its connection however the run ends (SIGKILL included), so the next run can tell the leftovers of a
 // dead run (lock free) from those of one still running (lock held) and removes only the former.
 import { randomBytes } from 'node:crypto';
-import { connect } from 'nats';
 import pg from 'pg';
 import { createRedis, type Redis } from '../../lib/redis';
+import { deleteNamespaceStreams } from './nats';
+import { deleteNamespaceKeys } from './redis';
 
 /** The first key of the two-int advisory lock form: "sigmatrade dev" (no other lock of the project uses it). */
 const LOCK_CLASS = 0x5d3e;
@@ -42,24 +43,10 @@ export async function claimSandbox(stores: Stores): Promise<{ id: string; releas
 /** Deletes the sandbox's JetStream streams, Redis keys and schema (the schema last: the others are found by it too). */
 export async function removeSandbox(id: string, stores: Stores, parts: { pool?: pg.Pool; redis?: Redis } = {}) {
   const namespace = namespaceOf(id);
-  const nc = await connect({ servers: stores.natsUrl, timeout: 2_000, maxReconnectAttempts: 0 });
-  try {
-    const jsm = await nc.jetstreamManager();
-    const names: string[] = [];
-    for await (const info of jsm.streams.list())
-      if (info.config.name.startsWith(`${namespace}_`)) names.push(info.config.name);
-    for (const name of names) await jsm.streams.delete(name);
-  } finally {
-    await nc.close();
-  }
+  await deleteNamespaceStreams(namespace, stores.natsUrl);
   const redis = parts.redis ?? createRedis(stores.redisUrl);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteNamespaceKeys(redis, namespace);
   } finally {
     if (!parts.redis) redis.disconnect();
   }

@@ -2,7 +2,7 @@ import { connect } from 'nats';
 
 /** Removes the JetStream streams a test namespace created, so test runs do not pile up streams in NATS. */
 export async function deleteNamespaceStreams(namespace: string, servers = '127.0.0.1:4222'): Promise<void> {
-  const nc = await connect({ servers });
+  const nc = await connect({ servers, timeout: 2_000, maxReconnectAttempts: 0 });
   try {
     const jsm = await nc.jetstreamManager();
     const names: string[] = [];

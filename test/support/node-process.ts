@@ -109,3 +109,16 @@ export function spawnNode(env: Record<string, string>, options: SpawnOptions = {
 export async function killAllNodes(): Promise<void> {
   await Promise.all([...live].map((node) => node.kill('SIGKILL')));
 }
+
+/** The process's exit, or a failure naming what it printed if it has not exited within `ms`. */
+export async function exitWithin(run: NodeProcess, ms: number): Promise<Exit> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms:\n${run.stderr()}\n${run.stdout()}`)), ms);
+  });
+  try {
+    return await Promise.race([run.exit, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
