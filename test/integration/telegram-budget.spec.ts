@@ -17,6 +17,12 @@ import { DEFAULT_RATE_LIMITS, FloodControl } from '../support/telegram-emulator/
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits, if need be, for the next slot of `slotMs` (slots count from the epoch), so `marginMs` of it remain. */
+async function earlyInSlot(slotMs: number, marginMs: number): Promise<void> {
+  const into = Date.now() % slotMs;
+  if (into > slotMs - marginMs) await delay(slotMs - into + 10);
+}
+
 interface Grant {
   at: number;
   chat: number;
@@ -177,8 +183,7 @@ describe('Telegram budget (lib/telegram-budget.ts)', function () {
     // A loose per-chat rate isolates the group's own limit.
     const a = await budget({ perChatRate: 100, maxWaitMs: 1000 });
     // The seven must fall in one 21 s slot: started near a slot's end, the eighth would find a fresh slot.
-    const slotMs = 21_000;
-    if (Date.now() % slotMs > slotMs - 5000) await delay(slotMs - (Date.now() % slotMs) + 10);
+    await earlyInSlot(21_000, 5000);
     for (let i = 0; i < 7; i++) await a.take('-1001');
     const error = await a.take('-1001').then(
       () => expect.fail('expected RetryLaterError'),
@@ -207,6 +212,8 @@ describe('Telegram budget (lib/telegram-budget.ts)', function () {
     expect(floodRejections([...paid, ...free.map((g) => ({ ...g, chat: 20_000 + g.chat }))])).to.equal(0);
     // One chat: still one message a second, paid or not.
     const one = await budget({ maxWaitMs: 200 });
+    // Both takes in one 1 s slot: a first take in a slot's last 200 ms would let the second wait into the next one.
+    await earlyInSlot(1000, 400);
     await one.take('424242', 'paid');
     const again = await one.take('424242', 'paid').then(
       () => undefined,
