@@ -2,6 +2,7 @@
 // does, and every bad input answered with a clear 4xx JSON error that changes nothing.
 import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import http from 'node:http';
 import { startAnvil, type AnvilHandle } from '../support/anvil';
 import { sandboxChain } from '../support/sandbox-chain';
 import { TelegramEmulator } from '../support/telegram-emulator';
@@ -118,6 +119,21 @@ describe('telegram emulator: sandbox web chat', function () {
       headers: { Origin: 'http://evil.test' },
     });
     expect(foreign.status).to.equal(403);
+    // DNS rebinding: another site's name resolved to 127.0.0.1 arrives with its own Host header.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify({ name: 'Eve' });
+      const request = http.request(
+        `${base}/sandbox/api/users`,
+        { method: 'POST', headers: { Host: 'evil.test', 'Content-Type': 'application/json' } },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      request.once('error', reject);
+      request.end(body);
+    });
+    expect(rebound).to.equal(403);
     expect(await chatCount()).to.equal(before);
 
     const created = await call('/sandbox/api/users', { json: { name: 'Dana', language: 'ru', start: 'ref_42' } });

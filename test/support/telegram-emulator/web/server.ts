@@ -96,6 +96,10 @@ class WebChat {
     if (!url.pathname.startsWith('/sandbox/')) return false;
     try {
       if (req.method !== 'GET' && req.method !== 'POST') throw new HttpError(405, `${req.method} is not supported`);
+      // Only this machine's own names: a page of another site whose name resolves to 127.0.0.1 (DNS rebinding)
+      // arrives with its own Host, and is refused.
+      if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(req.headers.host ?? ''))
+        throw new HttpError(403, 'the sandbox answers only at 127.0.0.1 or localhost');
       // A page of another origin must not drive the sandbox: browsers send Origin on cross-origin requests.
       const origin = req.headers.origin;
       if (origin !== undefined && origin !== `http://${req.headers.host}`)
