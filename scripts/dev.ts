@@ -7,7 +7,13 @@
 // part of it, and an admin broadcasts a photo to everyone.
 import { buttonsOf } from '../test/support/bot-dialog';
 import { attachSandboxWebChat } from '../test/support/sandbox-chain';
-import { fundHotWallet, SANDBOX_ADMIN_ID, SANDBOX_HOT_WALLET, sandboxEnv } from '../test/support/sandbox-accounts';
+import {
+  fundHotWallet,
+  SANDBOX_ADMIN_ID,
+  SANDBOX_HOT_WALLET,
+  sandboxBanner,
+  sandboxEnv,
+} from '../test/support/sandbox-accounts';
 import { createTestDatabase } from '../test/support/database';
 import { startSystem, type TestSystem } from '../test/support/system';
 import { attachTestUsdt, parseUsdt } from '../test/support/usdt';
@@ -269,6 +275,9 @@ if (!process.argv.includes('--no-demo')) {
   say('bot', (await admin.waitForMessage(/New broadcast/)).text);
   await pace();
   const photo = admin.sendMedia('photo', {
+    bytes: sandboxBanner(),
+    fileName: 'banner.png',
+    mimeType: 'image/png',
     caption: '<b>SigmaTrade</b> now pays out on the local chain',
     markup: 'HTML',
   });

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { launchBrowser } from '../test/support/browser';
-import { fundHotWallet, SANDBOX_ADMIN_ID, sandboxEnv } from '../test/support/sandbox-accounts';
+import { fundHotWallet, SANDBOX_ADMIN_ID, sandboxBanner, sandboxEnv } from '../test/support/sandbox-accounts';
 import { attachSandboxWebChat } from '../test/support/sandbox-chain';
 import { startSystem } from '../test/support/system';
 import { REPO_ROOT } from '../test/support/usdt';
@@ -79,15 +79,7 @@ try {
   await chat.send('/broadcast');
   await chat.waitForBot(/New broadcast/);
   await pace();
-  // The broadcast's photo: a banner drawn by the browser itself.
-  const banner = await browser.context.newPage();
-  await banner.setViewportSize({ width: 640, height: 300 });
-  await banner.setContent(
-    '<body style="margin:0;display:flex;align-items:center;justify-content:center;height:300px;' +
-      'background:linear-gradient(135deg,#3390ec,#7b5cff);color:#fff;font:bold 44px system-ui">SigmaTrade sandbox</body>',
-  );
-  const photo = await banner.screenshot({ type: 'png' });
-  await banner.close();
+  const photo = sandboxBanner();
   await page.fill('#text-input', 'SigmaTrade now pays out on the local chain');
   await page.setInputFiles('#file-input', { name: 'banner.png', mimeType: 'image/png', buffer: photo });
   await chat.waitForBot(/Add link buttons/);

@@ -1,6 +1,7 @@
 // Who pays and who administers in the sandbox (`npm run dev`, `npm run screenshots`): Anvil's dev account 5 of its
 // well-known test mnemonic as the hot wallet (a key for the local chain only) and one simulated Telegram user as the
 // admin, so payouts are real on the local chain (DRY_RUN=false).
+import { readFileSync } from 'node:fs';
 import type { TestSystem } from './system';
 import { attachTestUsdt, parseUsdt } from './usdt';
 
@@ -25,4 +26,9 @@ export function sandboxEnv(): Record<string, string> {
 export async function fundHotWallet(system: Pick<TestSystem, 'usdtAddress' | 'anvil'>): Promise<void> {
   const usdt = attachTestUsdt(system.usdtAddress, system.anvil.wallet(0));
   await (await usdt.mint(SANDBOX_HOT_WALLET, parseUsdt('100000'))).wait();
+}
+
+/** The picture the sandbox's admin broadcasts (a real PNG, so the web chat shows it): sandbox-banner.png. */
+export function sandboxBanner(): Buffer {
+  return readFileSync(new URL('./sandbox-banner.png', import.meta.url));
 }
