@@ -1,7 +1,7 @@
 // The chain reads and the one write the services need (heads, blocks, balances, token transfers, receipts, raw
 // transactions), on top of FailoverRpc.
 import { AbiCoder, getAddress, id, zeroPadValue } from 'ethers';
-import { FailoverRpc } from './rpc';
+import { FailoverRpc, type SendOptions } from './rpc';
 
 export const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
 
@@ -76,9 +76,14 @@ export class Chain {
     return BigInt(await this.rpc.send<string>('eth_getBalance', [address, tagOf(tag)]));
   }
 
-  async tokenBalance(token: string, address: string, tag: BlockTag = 'latest'): Promise<bigint> {
+  /** The contract's code at `address` ("0x": none). */
+  async code(address: string): Promise<string> {
+    return this.rpc.send<string>('eth_getCode', [address, 'latest']);
+  }
+
+  async tokenBalance(token: string, address: string, tag: BlockTag = 'latest', options?: SendOptions): Promise<bigint> {
     const data = `0x70a08231${zeroPadValue(address, 32).slice(2)}`;
-    const result = await this.rpc.send<string>('eth_call', [{ to: token, data }, tagOf(tag)]);
+    const result = await this.rpc.send<string>('eth_call', [{ to: token, data }, tagOf(tag)], options);
     return BigInt(AbiCoder.defaultAbiCoder().decode(['uint256'], result)[0] as bigint);
   }
 
@@ -109,8 +114,8 @@ export class Chain {
     return (await this.rpc.send<string>('eth_sendRawTransaction', [raw])).toLowerCase();
   }
 
-  async tokenDecimals(token: string): Promise<number> {
-    const result = await this.rpc.send<string>('eth_call', [{ to: token, data: '0x313ce567' }, 'latest']);
+  async tokenDecimals(token: string, options?: SendOptions): Promise<number> {
+    const result = await this.rpc.send<string>('eth_call', [{ to: token, data: '0x313ce567' }, 'latest'], options);
     return Number(AbiCoder.defaultAbiCoder().decode(['uint8'], result)[0]);
   }
 

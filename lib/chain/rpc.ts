@@ -34,6 +34,13 @@ export class RpcAnswerError extends Error {
   }
 }
 
+export interface SendOptions {
+  answered?: boolean;
+}
+
+/** Every provider failed the call for all its attempts (a transport fault, not an answer about the request). */
+export class RpcUnavailableError extends Error {}
+
 /** Methods whose JSON-RPC error answers are about the request, and final. */
 const ANSWERED = new Set(['eth_sendRawTransaction']);
 
@@ -81,7 +88,7 @@ export class FailoverRpc {
   }
 
   /** `answered`: a JSON-RPC error in the node's answer is final for this call (a revert of a start-up check). */
-  async send<T>(method: string, params: unknown[], options: { answered?: boolean } = {}): Promise<T> {
+  async send<T>(method: string, params: unknown[], options: SendOptions = {}): Promise<T> {
     const attempts = this.options.attempts ?? 6;
     let lastError: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -97,13 +104,9 @@ export class FailoverRpc {
       } catch (error) {
         const { message, httpStatus } = describeRpcError(error);
         const code = rpcErrorCode(error);
-        if (
-          (options.answered || ANSWERED.has(method)) &&
-          code !== undefined &&
-          classifyRpcRefusal(message, httpStatus) !== 'rate-limited'
-        )
-          throw new RpcAnswerError(message, code);
         const refusal = classifyRpcRefusal(message, httpStatus);
+        if ((options.answered || ANSWERED.has(method)) && code !== undefined && refusal !== 'rate-limited')
+          throw new RpcAnswerError(message, code);
         if (method === 'eth_getLogs' && refusal === 'range-too-large') throw new RangeTooLargeError(message);
         lastError = error;
         this.current = (index + 1) % this.providers.length;
@@ -116,7 +119,9 @@ export class FailoverRpc {
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
-    throw new Error(`RPC ${method} failed after ${attempts} attempts: ${scrub(describeRpcError(lastError).message)}`);
+    throw new RpcUnavailableError(
+      `RPC ${method} failed after ${attempts} attempts: ${scrub(describeRpcError(lastError).message)}`,
+    );
   }
 
   destroy(): void {

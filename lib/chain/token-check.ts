@@ -1,17 +1,15 @@
 // The start-up checks of a service that reads the chain (chain-monitor, payout): the RPC serves the configured
 // chain, and USDT_CONTRACT is a BEP-20 token there. Each failure is one line naming the variable to change.
-import { AbiCoder, ZeroAddress, zeroPadValue } from 'ethers';
+import { ZeroAddress } from 'ethers';
 import { StartupError } from '../startup-errors';
 import type { Chain } from './reads';
+import { RpcUnavailableError } from './rpc';
 
 export interface TokenCheckConfig {
   BSC_CHAIN_ID: number;
   USDT_CONTRACT: string;
   USDT_DECIMALS: number;
 }
-
-const DECIMALS = '0x313ce567';
-const BALANCE_OF = '0x70a08231';
 
 /** Checks the chain id and the token's code, decimals() and balanceOf(); returns the token's decimals. */
 export async function checkChainAndToken(chain: Chain, config: TokenCheckConfig): Promise<number> {
@@ -21,7 +19,7 @@ export async function checkChainAndToken(chain: Chain, config: TokenCheckConfig)
       `BSC_CHAIN_ID: the RPC (BSC_RPC_URLS) serves chain id ${reported}, not ${config.BSC_CHAIN_ID}; set BSC_CHAIN_ID=${reported} or point BSC_RPC_URLS at chain ${config.BSC_CHAIN_ID}`,
     );
   const token = config.USDT_CONTRACT;
-  const code = await chain.rpc.send<string>('eth_getCode', [token, 'latest']);
+  const code = await chain.code(token);
   if (!code || code === '0x')
     throw new StartupError(
       `USDT_CONTRACT: there is no contract at ${token} on chain ${reported}; set USDT_CONTRACT to the token's address on this chain`,
@@ -30,18 +28,20 @@ export async function checkChainAndToken(chain: Chain, config: TokenCheckConfig)
     new StartupError(
       `USDT_CONTRACT: the contract at ${token} on chain ${reported} answers no ${what}, so it is not a BEP-20 token; set USDT_CONTRACT to the token's address`,
     );
-  const call = async (data: string, type: string, what: string): Promise<bigint> => {
+  // A revert is final here (answered), not retried on every provider.
+  const answered = { answered: true };
+  const read = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
     try {
-      const result = await chain.rpc.send<string>('eth_call', [{ to: token, data }, 'latest'], { answered: true });
-      return BigInt(AbiCoder.defaultAbiCoder().decode([type], result)[0] as bigint);
+      return await call();
     } catch (error) {
-      // A revert or an empty answer: the contract has no such function. A failing RPC is not this check's to name.
-      if (error instanceof Error && /failed after \d+ attempts/.test(error.message)) throw error;
+      // A revert or an answer that is no ABI value: the contract has no such function. A failing RPC is not this
+      // check's to name.
+      if (error instanceof RpcUnavailableError) throw error;
       throw notAToken(what);
     }
   };
-  const decimals = Number(await call(DECIMALS, 'uint8', 'decimals()'));
-  await call(`${BALANCE_OF}${zeroPadValue(ZeroAddress, 32).slice(2)}`, 'uint256', 'balanceOf()');
+  const decimals = await read('decimals()', () => chain.tokenDecimals(token, answered));
+  await read('balanceOf()', () => chain.tokenBalance(token, ZeroAddress, 'latest', answered));
   if (decimals !== config.USDT_DECIMALS)
     throw new StartupError(
       `USDT_DECIMALS: USDT_CONTRACT (${token}) has ${decimals} decimals, but USDT_DECIMALS is ${config.USDT_DECIMALS}; set USDT_DECIMALS=${decimals}`,
