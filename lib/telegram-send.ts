@@ -54,6 +54,25 @@ export function telegramError(
   return { code, description: e.response?.description ?? '', retryAfterSeconds: e.response?.parameters?.retry_after };
 }
 
+/** The system error code of a request that got no answer (ECONNREFUSED, ETIMEDOUT…), wherever the client put it. */
+export function networkCodeOf(error: unknown): string | undefined {
+  const e = error as { code?: unknown; errno?: unknown; cause?: { code?: unknown } };
+  const code = e?.code ?? e?.errno ?? e?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Errors raised before a request can have reached Telegram: nothing was delivered. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether the request never left (no connection was made), so Telegram cannot have delivered it. A timeout or a
+ * reset after the request was written is not that: its outcome is unknown.
+ */
+export function requestNeverLeft(error: unknown): boolean {
+  const code = networkCodeOf(error);
+  return code !== undefined && NEVER_SENT.has(code);
+}
+
 const keyboard = (buttons: UrlKeyboard | undefined) =>
   buttons ? { reply_markup: { inline_keyboard: buttons.map((row) => row.map((b) => ({ ...b }))) } } : {};
 

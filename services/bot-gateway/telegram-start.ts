@@ -1,12 +1,12 @@
 // How bot-gateway's first call to Telegram (getMe) failed: the token refused (a configuration error, final) or the
 // Bot API not reached at all (a dependency away, retried).
+import { telegramError } from '../../lib/telegram-send';
 
 /** "401 Unauthorized" when Telegram refused the token (401, or 404 for a token it cannot even route); else null. */
 export function telegramRefusal(error: unknown): string | null {
-  const e = error as { response?: { error_code?: unknown; description?: unknown } };
-  const code = e?.response?.error_code;
-  if (code !== 401 && code !== 404) return null;
-  return `${code} ${typeof e.response?.description === 'string' ? e.response.description : ''}`.trim();
+  const refusal = telegramError(error);
+  if (refusal?.code !== 401 && refusal?.code !== 404) return null;
+  return `${refusal.code} ${refusal.description}`.trim();
 }
 
 const NETWORK_CODES = new Set([

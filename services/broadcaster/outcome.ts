@@ -1,14 +1,11 @@
 // What a failed send means for its recipient. A broadcast is never sent twice, so anything that may have reached
 // Telegram is 'ambiguous'; only errors that prove nothing was delivered are tried again.
 import { RetryLaterError } from '../../lib/telegram-budget';
-import { telegramError } from '../../lib/telegram-send';
+import { networkCodeOf, requestNeverLeft, telegramError } from '../../lib/telegram-send';
 import type { Outcome } from './recipients';
 
 /** Attempts (5xx, a connection refused) before a recipient is given up as failed. */
 export const MAX_ATTEMPTS = 3;
-
-/** Errors raised before a request can have reached Telegram. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** 400s that mean the user cannot be written to, like a 403 does. */
 const UNREACHABLE_400 = /chat not found|user is deactivated|bot was blocked|PEER_ID_INVALID|USER_IS_BLOCKED/i;
@@ -35,10 +32,8 @@ export function failureOutcome(userId: string, attempts: number, error: unknown)
     // Another 400 (the content itself was refused) or a 5xx too often: trying again would not help.
     return { userId, status: 'failed', error };
   }
-  const e = error as { code?: string; errno?: string; cause?: { code?: string }; message?: string };
-  const code = e?.code ?? e?.errno ?? e?.cause?.code;
-  const message = `${code ?? ''} ${e?.message ?? String(error)}`.trim().slice(0, 300);
-  if (typeof code === 'string' && NEVER_SENT.has(code)) {
+  const message = `${networkCodeOf(error) ?? ''} ${(error as Error)?.message ?? String(error)}`.trim().slice(0, 300);
+  if (requestNeverLeft(error)) {
     return attempts < MAX_ATTEMPTS
       ? { userId, status: 'pending', retryAt: backoff(attempts), error: message }
       : { userId, status: 'failed', error: message };

@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { isTemplateRequest, NotifierChannels, parsePayload, type NotificationRequest } from '../../lib/contracts';
 import { RetryLaterError } from '../../lib/telegram-budget';
-import { telegramError } from '../../lib/telegram-send';
+import { requestNeverLeft, telegramError } from '../../lib/telegram-send';
 import { MediaRefusedError } from './media';
 
 export interface SendFailure {
@@ -29,19 +29,13 @@ export function sendFailure(error: unknown): SendFailure {
   };
 }
 
-/** Errors raised before a request can have reached Telegram: nothing was delivered. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 /**
  * Whether Telegram certainly did not deliver: it answered with an error, or the request never left. A timeout or a
  * connection reset after the request was written leaves the outcome unknown.
  */
 export function certainlyNotDelivered(error: unknown): boolean {
   if (error instanceof RetryLaterError) return true; // the request was never made
-  const e = error as { response?: { error_code?: number }; code?: string; errno?: string; cause?: { code?: string } };
-  if (typeof e?.response?.error_code === 'number') return true;
-  const code = e?.code ?? e?.errno ?? e?.cause?.code;
-  return typeof code === 'string' && NEVER_SENT.has(code);
+  return telegramError(error) !== undefined || requestNeverLeft(error);
 }
 
 /**
