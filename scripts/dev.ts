@@ -29,8 +29,6 @@ import {
   type Stores,
 } from '../test/support/dev-sandbox';
 
-const ADMIN_ID = SANDBOX_ADMIN_ID;
-
 /** A port from the environment, or the default; anything else is one line naming the variable. */
 function portFrom(variable: string, fallback: number): number {
   const raw = process.env[variable]?.trim();
@@ -118,7 +116,7 @@ const running = system;
 const namespace = namespaceOf(sandboxId);
 
 // The sandbox web chat, with its local-chain panel, on the emulator's port.
-const webChat = attachSandboxWebChat(running, [ADMIN_ID]);
+const webChat = attachSandboxWebChat(running, [SANDBOX_ADMIN_ID]);
 
 // A block every second, as a chain makes them, so deposits and payouts reach their confirmations.
 const miner = setInterval(() => void running.anvil.mine(1).catch(() => undefined), 1000);
@@ -129,7 +127,7 @@ console.log(`SigmaTrade is running on local parts:
   test USDT                 ${running.usdtAddress}
   system wallet             ${running.systemWallet}
   hot wallet (payouts)      ${SANDBOX_HOT_WALLET}
-  admin (Telegram id)       ${ADMIN_ID}
+  admin (Telegram id)       ${SANDBOX_ADMIN_ID}
   Telegram Bot API emulator ${running.emulator.apiRoot}
   HTTP gateway              http://127.0.0.1:${ports.HTTP_PORT}/health/ready
   metrics (gateway node)    http://127.0.0.1:${ports.METRICS_PORT}/metrics
@@ -265,7 +263,7 @@ if (!process.argv.includes('--no-demo')) {
   );
 
   // A broadcast: the admin sends a photo with a caption, skips the link buttons, picks everyone and confirms.
-  const admin = running.emulator.user({ id: ADMIN_ID, first_name: 'Carol' });
+  const admin = running.emulator.user({ id: SANDBOX_ADMIN_ID, first_name: 'Carol' });
   const pace = () => new Promise((resolve) => setTimeout(resolve, 1100));
   admin.sendText('/start');
   await admin.waitForMessage(/Welcome/);

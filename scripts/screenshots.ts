@@ -10,7 +10,6 @@ import { REPO_ROOT } from '../test/support/usdt';
 import { WebChatPage } from '../test/support/web-chat-page';
 
 const OUT = path.join(REPO_ROOT, 'docs', 'screenshots');
-const ADMIN_ID = SANDBOX_ADMIN_ID;
 /** Telegram's per-chat pace: a person never writes faster than this. */
 const pace = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
@@ -30,7 +29,7 @@ try {
     await page.screenshot({ path: path.join(OUT, `${name}.png`) });
     console.log(`docs/screenshots/${name}.png`);
   };
-  await chat.open(attachSandboxWebChat(system, [ADMIN_ID]));
+  await chat.open(attachSandboxWebChat(system, [SANDBOX_ADMIN_ID]));
 
   await chat.newUser('Alice');
   await chat.waitForBot(/Welcome to SigmaTrade/);

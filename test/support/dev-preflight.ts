@@ -8,6 +8,7 @@ import { ensureDatabase } from '../../lib/migrate';
 import { assertPortsFree, type WantedPort } from '../../lib/ports';
 import { describeDatabaseFailure, displayUrl, StartupError } from '../../lib/startup-errors';
 import { resolveAnvilBinary } from './anvil';
+import type { Stores } from './dev-sandbox';
 
 const TIMEOUT_MS = 3_000;
 
@@ -103,14 +104,8 @@ export async function checkNats(natsUrl: string): Promise<void> {
   }
 }
 
-export interface DevStores {
-  databaseUrl: string;
-  redisUrl: string;
-  natsUrl: string;
-}
-
 /** Every check; resolves with whether it created the database. Rejects with a StartupError (one line). */
-export async function preflight(ports: WantedPort[], stores: DevStores): Promise<{ createdDatabase: boolean }> {
+export async function preflight(ports: WantedPort[], stores: Stores): Promise<{ createdDatabase: boolean }> {
   await assertPortsFree(ports);
   checkAnvil();
   const createdDatabase = await checkPostgres(stores.databaseUrl);

@@ -1,7 +1,8 @@
 // What one `npm run dev` owns in the shared PostgreSQL, Redis and NATS: the schema dev_<id>, the Redis keys and
-// JetStream streams of the namespace dev-<id> (removed in that order, so the schema is the last trace). While it runs it holds a PostgreSQL advisory lock on its id; the lock
-// goes with its connection however the run ends (SIGKILL included), so the next run can tell the leftovers of a
-// dead run (lock free) from those of one still running (lock held) and removes only the former.
+// JetStream streams of the namespace dev-<id> (removed in that order, so the schema is the last trace). While it
+// runs it holds a PostgreSQL advisory lock on its id; the lock goes with its connection however the run ends
+// (SIGKILL included), so the next run can tell the leftovers of a dead run (lock free) from those of one still
+// running (lock held) and removes only the former.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createRedis, type Redis } from '../../lib/redis';

@@ -149,9 +149,10 @@ class WebChat {
     };
   }
 
-  private summary(user: SimulatedUser): unknown {
+  /** `transcript`: the chat's messages when the caller has them already (each read clones every message). */
+  private summary(user: SimulatedUser, transcript = user.transcript()): unknown {
     const info = user.info;
-    const last = user.transcript().at(-1)?.message;
+    const last = transcript.at(-1)?.message;
     return {
       id: info.id,
       name: [info.first_name, info.last_name].filter(Boolean).join(' '),
@@ -159,15 +160,16 @@ class WebChat {
       admin: this.adminIds.includes(info.id),
       blocked: user.hasBlockedBot,
       last: last ? previewOf(last) : '',
-      messages: user.transcript().length,
+      messages: transcript.length,
     };
   }
 
   private chatView(user: SimulatedUser): unknown {
     const keyboard = user.replyKeyboard();
+    const transcript = user.transcript();
     return {
-      ...(this.summary(user) as object),
-      messages: user.transcript().map(({ fromBot, message }) => messageView(fromBot, message)),
+      ...(this.summary(user, transcript) as object),
+      messages: transcript.map(({ fromBot, message }) => messageView(fromBot, message)),
       replyKeyboard: keyboard
         ? keyboard.keyboard.map((row) => row.map((b) => (typeof b === 'string' ? b : b.text)))
         : null,
